@@ -1,0 +1,158 @@
+"""`xiaoben` — the platform's command line (the README's `./run` calls it).
+
+xiaoben demo              the main job: the whole platform end to end on the sandbox
+xiaoben test [ARGS]       linters and tests (what CI runs)
+xiaoben db start|stop|status|url|bootstrap
+xiaoben registry check    Table 1 as loaded from connectors/, or a one-line error
+xiaoben airflow ARGS      the airflow command with the platform's environment (UI, CLI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from include import settings
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+# -- registry -----------------------------------------------------------------------------------
+def cmd_registry_check(_args) -> int:
+    from include.registry import RegistryError, load_registry
+
+    try:
+        reg = load_registry()
+    except RegistryError as exc:
+        print(f"错误 (registry error): {exc}", file=sys.stderr)
+        return 2
+    _say(
+        f"{len(reg.subsystems)} 个子系统 (subsystems), {len(reg.departments)} 个部门 (departments)"
+    )
+    for s in reg.subsystems.values():
+        org = "、".join(s.organising_departments)
+        if len(s.organising_departments) > 4:
+            first = "、".join(s.organising_departments[:3])
+            org = f"{first} 等 {len(s.organising_departments)} 个部门"
+        _say(
+            f"- {s.id:<20} {s.name_zh}\n"
+            f"    归口管理部门 managing: {'、'.join(s.managing_departments)}\n"
+            f"    组织部门 organising:   {org}\n"
+            f"    数据采集员 collectors: {'、'.join(c.role for c in s.collectors)}\n"
+            f"    采集时间 schedule:     {s.cron} ({s.timezone}); "
+            f"计划 plan: {s.plan.frequency}, 每期截止 +{s.plan.deadline_hours} h"
+        )
+    return 0
+
+
+# -- database -----------------------------------------------------------------------------------
+def cmd_db(args) -> int:
+    from include.warehouse import connection
+    from include.warehouse.bootstrap import bootstrap
+
+    server = connection.embedded()
+    configured = connection.configured_url()
+    if args.action in ("start", "stop", "status") and configured:
+        _say(f"已配置外部数据库 (configured server, not embedded): {configured}")
+        return 0
+    if args.action == "start":
+        server.start()
+        _say(f"嵌入式 PostgreSQL 已启动: {server.url(settings.warehouse_db())}")
+    elif args.action == "stop":
+        server.stop()
+        _say("嵌入式 PostgreSQL 已停止 (stopped)")
+    elif args.action == "status":
+        _say(f"{server.status()}  data={server.datadir}  port={server.port}")
+    elif args.action == "url":
+        _say(connection.warehouse_url())
+    elif args.action == "bootstrap":
+        _say(json.dumps(bootstrap(), ensure_ascii=False, indent=2))
+    return 0
+
+
+# -- airflow ------------------------------------------------------------------------------------
+def _airflow(
+    args: list[str], extra_env: dict | None = None, **kwargs
+) -> subprocess.CompletedProcess:
+    from include import airflow_env
+
+    exe = Path(sys.executable).with_name("airflow")
+    return subprocess.run([str(exe), *args], env=airflow_env.environ(extra_env), **kwargs)
+
+
+def cmd_airflow(args) -> int:
+    from include.warehouse.bootstrap import bootstrap
+
+    bootstrap()
+    return _airflow(args.rest).returncode
+
+
+# -- demo ---------------------------------------------------------------------------------------
+def cmd_demo(args) -> int:
+    from include import demo
+
+    return demo.run(args)
+
+
+# -- test ---------------------------------------------------------------------------------------
+def cmd_test(args) -> int:
+    """ruff, sqlfluff and pytest; the first failure stops the run and sets the exit code."""
+    bin_dir = Path(sys.executable).parent
+    root = str(settings.ROOT)
+    steps = [
+        ("ruff check", [bin_dir / "ruff", "check", root]),
+        ("ruff format --check", [bin_dir / "ruff", "format", "--check", root]),
+    ]
+    if any((settings.DBT_DIR / "models").rglob("*.sql")):
+        steps.append(("sqlfluff lint", [bin_dir / "sqlfluff", "lint", str(settings.DBT_DIR)]))
+    steps.append(("pytest", [sys.executable, "-m", "pytest", *args.pytest_args]))
+    for name, cmd in steps:
+        _say(f"==> {name}")
+        started = time.monotonic()
+        code = subprocess.run([str(c) for c in cmd], cwd=root).returncode
+        outcome = "ok" if code == 0 else f"failed ({code})"
+        _say(f"    {name}: {outcome} in {time.monotonic() - started:.0f} s")
+        if code != 0:
+            return code
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="xiaoben", description="校本数据中心 command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="the main job: every DAG end to end on the campus sandbox")
+    demo.add_argument("--scale", type=int, default=10000, help="students in the sandbox college")
+    demo.add_argument("--days", type=int, default=14, help="days of term the sandbox has run")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--start", default="2026-09-01", help="first day of term in the sandbox")
+    demo.set_defaults(func=cmd_demo)
+
+    test = sub.add_parser("test", help="linters and the test suite")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test.set_defaults(func=cmd_test)
+
+    db = sub.add_parser("db", help="the warehouse database")
+    db.add_argument("action", choices=["start", "stop", "status", "url", "bootstrap"])
+    db.set_defaults(func=cmd_db)
+
+    reg = sub.add_parser("registry", help="Table 1 (connectors/subsystems/*.yml)")
+    reg.add_argument("action", choices=["check"])
+    reg.set_defaults(func=cmd_registry_check)
+
+    af = sub.add_parser("airflow", help="run airflow with the platform's environment")
+    af.add_argument("rest", nargs=argparse.REMAINDER)
+    af.set_defaults(func=cmd_airflow)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

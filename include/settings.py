@@ -1,0 +1,36 @@
+"""Where the platform keeps its state and which servers it talks to.
+
+Everything is read from the environment so that the same code runs on a laptop (embedded
+PostgreSQL under `.xiaoben/`), in CI, and in the docker-compose stack (a real server).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBSYSTEMS_DIR = ROOT / "connectors" / "subsystems"
+DEPARTMENTS_FILE = ROOT / "connectors" / "departments.yml"
+DAGS_DIR = ROOT / "dags"
+DBT_DIR = ROOT / "dbt_project"
+SODA_DIR = ROOT / "soda"
+
+TIMEZONE = "Asia/Shanghai"
+
+
+def state_dir() -> Path:
+    """Git-ignored folder for the embedded database, Airflow home, logs and outputs."""
+    return Path(os.environ.get("XIAOBEN_HOME", ROOT / ".xiaoben")).resolve()
+
+
+def warehouse_db() -> str:
+    return os.environ.get("XIAOBEN_WAREHOUSE_DB", "xiaoben")
+
+
+def airflow_db() -> str:
+    return os.environ.get("XIAOBEN_AIRFLOW_DB", "airflow")
+
+
+def embedded_port() -> int:
+    return int(os.environ.get("XIAOBEN_PG_PORT", "54329"))

@@ -1,0 +1,1 @@
+"""The PostgreSQL side of the platform: the embedded server, connections and bootstrap."""

@@ -1,0 +1,76 @@
+"""Create what the platform needs on its PostgreSQL server; safe to run any number of times.
+
+Databases (warehouse, Airflow metadata), roles (the read-only BI role), one `raw_<id>` schema
+per subsystem file, then every `ddl/*.sql` file in name order. Those files hold the platform's
+own tables (run log, rejects, quality results …) and must themselves be idempotent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from include import settings
+from include.registry import registry
+from include.warehouse import connection
+
+DDL_DIR = Path(__file__).parent / "ddl"
+BI_ROLE = "xiaoben_bi"
+BOOTSTRAP_LOCK = 7_2021_1020  # advisory lock id: the date of the college's rules
+
+
+def ensure_databases(url: str) -> None:
+    admin = connection.with_db(url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for db in (settings.warehouse_db(), settings.airflow_db()):
+            exists = conn.execute("select 1 from pg_database where datname = %s", [db]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("create database {} encoding 'UTF8' template template0")
+                             .format(sql.Identifier(db)))  # fmt: skip
+
+
+def ensure_roles(conn: psycopg.Connection) -> None:
+    """The BI role logs in with a password from the environment (none needed when embedded)."""
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", [BI_ROLE]).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("create role {} login").format(sql.Identifier(BI_ROLE)))
+    if password := os.environ.get("XIAOBEN_BI_PASSWORD"):
+        conn.execute(
+            sql.SQL("alter role {} password {}").format(
+                sql.Identifier(BI_ROLE), sql.Literal(password)
+            )
+        )
+    conn.execute(sql.SQL("revoke all on schema public from {}").format(sql.Identifier(BI_ROLE)))
+
+
+def ensure_schemas(conn: psycopg.Connection) -> list[str]:
+    schemas = [s.raw_schema for s in registry().subsystems.values()]
+    for schema in schemas:
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+    return schemas
+
+
+def apply_ddl(conn: psycopg.Connection) -> list[str]:
+    applied = []
+    for path in sorted(DDL_DIR.glob("*.sql")):
+        conn.execute(path.read_text(encoding="utf-8"))
+        applied.append(path.name)
+    return applied
+
+
+def bootstrap(url: str | None = None) -> dict:
+    """Ensure server, databases, roles, schemas and platform tables. Returns what it did."""
+    url = url or connection.ensure_server()
+    ensure_databases(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s)", [BOOTSTRAP_LOCK])
+        try:
+            ensure_roles(conn)
+            schemas = ensure_schemas(conn)
+            ddl = apply_ddl(conn)
+        finally:
+            conn.execute("select pg_advisory_unlock(%s)", [BOOTSTRAP_LOCK])
+    return {"warehouse": url, "raw_schemas": schemas, "ddl": ddl}
