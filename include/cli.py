@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -124,6 +125,8 @@ def cmd_test(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # `xiaoben registry check | head` should end quietly, as other Unix tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = argparse.ArgumentParser(prog="xiaoben", description="校本数据中心 command line")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -21,6 +21,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(name="free_port")
+def free_port_fixture():
+    """A function returning an unused loopback TCP port."""
+    return free_port
+
+
 @pytest.fixture(scope="session")
 def warehouse_url(tmp_path_factory) -> str:
     """URL of a bootstrapped warehouse database that lives for the test session."""
