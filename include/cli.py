@@ -94,6 +94,13 @@ def cmd_airflow(args) -> int:
     return _airflow(args.rest).returncode
 
 
+# -- sandbox ------------------------------------------------------------------------------------
+def cmd_sandbox(args) -> int:
+    from include.sandbox.__main__ import main as sandbox_main
+
+    return sandbox_main(args.rest)
+
+
 # -- demo ---------------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
     from include import demo
@@ -152,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     af = sub.add_parser("airflow", help="run airflow with the platform's environment")
     af.add_argument("rest", nargs=argparse.REMAINDER)
     af.set_defaults(func=cmd_airflow)
+
+    sandbox = sub.add_parser("sandbox", help="the campus sandbox: serve | examples (see --help)")
+    sandbox.add_argument("rest", nargs=argparse.REMAINDER)
+    sandbox.set_defaults(func=cmd_sandbox)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,0 +1,1 @@
+"""One module per subsystem; each turns the college into that vendor's records."""

@@ -1,0 +1,129 @@
+"""Current records per resource, and sorted views of them as the API serves them."""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Callable, Sequence
+
+from .faults import Faults
+from .spec import Spec, Vendor
+
+Key = str | int | tuple[str, ...]
+
+
+def dumps(record: object) -> bytes:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def key_text(key: Key) -> str:
+    return "\x1f".join(key) if isinstance(key, tuple) else str(key)
+
+
+def sort_key(key: Key) -> int | str:
+    return key if isinstance(key, int) else key_text(key)
+
+
+class Store:
+    """Latest version of every record: {(subsystem, resource): {key: (cursor_ts, record)}}.
+
+    Day events are generated only for days before *now*, so the latest version put is
+    always the current one; no history needs keeping.
+    """
+
+    def __init__(self) -> None:
+        self.tables: dict[tuple[str, str], dict[Key, tuple[int, dict]]] = {}
+
+    def put(self, spec: Spec, key: Key, ts: int, record: dict) -> None:
+        self.tables.setdefault(spec.name, {})[key] = (ts, record)
+
+    def get(self, spec: Spec, key: Key) -> dict | None:
+        row = self.tables.get(spec.name, {}).get(key)
+        return row[1] if row else None
+
+    def table(self, spec: Spec) -> dict[Key, tuple[int, dict]]:
+        return self.tables.setdefault(spec.name, {})
+
+
+class Rows:
+    """A window of served rows: keys, records and their JSON, in API order."""
+
+    def __init__(self, keys: Sequence[Key], records: Sequence[dict], frags: list | None = None):
+        self.keys = keys
+        self.records = records
+        self._frags = frags if frags is not None else [None] * len(keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def json(self, i: int, j: int) -> bytes:
+        """Rows ``i..j-1`` as comma-joined JSON objects."""
+        frags = self._frags
+        out = []
+        for n in range(max(i, 0), min(j, len(self.keys))):
+            frag = frags[n]
+            if frag is None:
+                frag = frags[n] = dumps(self.records[n])
+            out.append(frag)
+        return b",".join(out)
+
+    def key_slice(self, i: int, j: int) -> list[Key]:
+        return list(self.keys[i:j])
+
+    def items(self, i: int = 0, j: int | None = None) -> list[tuple[Key, dict]]:
+        j = len(self.keys) if j is None else j
+        return list(zip(self.keys[i:j], self.records[i:j], strict=True))
+
+    def filter(self, keep: Callable[[dict], bool]) -> Rows:
+        picked = [n for n, record in enumerate(self.records) if keep(record)]
+        return Rows(
+            [self.keys[n] for n in picked],
+            [self.records[n] for n in picked],
+            [self._frags[n] for n in picked],
+        )
+
+
+class View:
+    """One resource as served now: sorted by (cursor, key), record faults applied."""
+
+    def __init__(self, spec: Spec, vendor: Vendor, table: dict, faults: Faults):
+        entries = sorted(table.items(), key=lambda e: (e[1][0], sort_key(e[0])))
+        self.ts = [ts for _, (ts, _) in entries]
+        keys = [k for k, _ in entries]
+        records = []
+        self.defects = []
+        for key, (_, record) in entries:
+            served, defect = faults.apply(spec, vendor, key_text(key), record)
+            records.append(served)
+            if defect:
+                self.defects.append({"key": _served_key(key, defect), "truth_key": key, **defect})
+        self.rows = Rows(keys, records, None)
+        self.index = {k: n for n, k in enumerate(keys)}
+        self.spec = spec
+        self._order: list | None = None
+
+    def window(self, lo: int | None, hi: int | None) -> Rows:
+        if self.spec.full_refresh or (lo is None and hi is None):
+            return self.rows
+        i, j = self.bounds(lo, hi)
+        return Rows(self.rows.keys[i:j], self.rows.records[i:j], self.rows._frags[i:j])
+
+    def get(self, key: Key) -> dict | None:
+        n = self.index.get(key)
+        return None if n is None else self.rows.records[n]
+
+    def bounds(self, lo: int | None, hi: int | None) -> tuple[int, int]:
+        """Index range of the rows whose cursor is in [lo, hi)."""
+        i = 0 if lo is None else bisect.bisect_left(self.ts, lo)
+        j = len(self.ts) if hi is None else bisect.bisect_left(self.ts, hi)
+        return i, j
+
+    def after(self, ts: int, key: Key) -> int:
+        """Index of the first row strictly after the keyset position (ts, key)."""
+        if self._order is None:
+            self._order = [(t, sort_key(k)) for t, k in zip(self.ts, self.rows.keys, strict=True)]
+        return bisect.bisect_right(self._order, (ts, sort_key(key)))
+
+
+def _served_key(key: Key, defect: dict) -> Key | None:
+    return None if defect["defect_class"] == "missing_key" else key

@@ -1,0 +1,1 @@
+"""One module per vendor convention; ``server.API_CLASSES`` maps each subsystem to one."""
