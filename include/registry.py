@@ -76,6 +76,7 @@ class Department:
     head: Person
     vice_president: VicePresident
     quality_administrators: tuple[Person, ...]
+    code: str | None = None  # the unit code (部门代码) the campus systems use
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,14 @@ def load_departments(path: Path) -> tuple[dict[str, VicePresident], dict[str, De
             for j, qa in enumerate(d.get("quality_administrators") or [])
         )
         _check_quality_administrators(path, where, kind, qas)
+        code = d.get("code")
+        if code is not None and (not isinstance(code, str) or not code.isdigit()):
+            raise RegistryError(
+                path,
+                where + ".code",
+                f"'{code}' is not a digit string",
+                'quote the unit code, e.g. code: "203"',
+            )
         departments[name] = Department(
             name,
             d.get("full_name", name),
@@ -210,6 +219,7 @@ def load_departments(path: Path) -> tuple[dict[str, VicePresident], dict[str, De
             _person(path, d.get("head"), where + ".head"),
             vps[vp],
             qas,
+            code,
         )
     if not departments:
         raise RegistryError(path, "departments", "no departments", "list every department")

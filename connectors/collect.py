@@ -1,0 +1,217 @@
+"""One pull of one resource: what an Airflow task of `collect__<id>` runs.
+
+    collect("campus_card", "transactions")                 # incremental from the cursor
+    collect("campus_card", "transactions", mode="full")    # from the YAML's `initial`
+    collect("academic", "grades", since="2026-09-01", until="2026-09-08")   # one window
+
+Fetching and loading overlap: a producer thread walks the API into a bounded queue while this
+thread validates and COPYs, so the slower side sets the pace. Returns the run-log row.
+
+Credentials come from the Airflow connection the YAML names: inside a task through Airflow
+(`BaseHook.get_connection`), elsewhere from the same `AIRFLOW_CONN_<ID>` variable (JSON or
+URI). Never from the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+import time
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+
+from connectors.client import Client, Credentials
+from connectors.extract import Extractor, as_datetime
+from connectors.landing import Landing
+from connectors.spec import ApiSpec, Resource, registry, spec_for
+from connectors.validate import TZ
+from include.warehouse import connection as warehouse
+
+FLUSH_ROWS = 20000
+FLUSH_SECONDS = 5.0
+QUEUE_PAGES = 16
+
+
+class CollectError(RuntimeError):
+    pass
+
+
+# -- credentials --------------------------------------------------------------------------------
+
+
+def credentials_from_env(conn_id: str) -> Credentials | None:
+    value = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    if not value:
+        return None
+    if value.lstrip().startswith("{"):
+        c = json.loads(value)
+        return credentials_from_parts(
+            c.get("host"), c.get("login"), c.get("password"), c.get("schema"), c.get("port")
+        )
+    parts = urlsplit(value)
+    scheme = parts.scheme if parts.scheme in ("http", "https") else "http"
+    host = f"{scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "") + parts.path
+    return Credentials(host, unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+def credentials_from_parts(host, login, password, schema=None, port=None) -> Credentials:
+    """Airflow's http connections put the scheme in `host` or in `schema`; accept both."""
+    host = (host or "").strip()
+    if "://" not in host:
+        scheme = schema if schema in ("http", "https") else "http"
+        split = host.split("/", 1)
+        hostport = split[0] + (f":{port}" if port and ":" not in split[0] else "")
+        host = f"{scheme}://{hostport}" + (f"/{split[1]}" if len(split) > 1 else "")
+    return Credentials(host, login or "", password or "")
+
+
+def credentials_for(conn_id: str) -> Credentials:
+    creds = credentials_from_env(conn_id)
+    if creds is not None:
+        return creds
+    try:  # a connection kept in Airflow's metadata database or a secrets backend
+        from airflow.sdk import BaseHook
+
+        c = BaseHook.get_connection(conn_id)
+    except Exception as exc:
+        raise CollectError(
+            f"连接 {conn_id} 未配置 (no Airflow connection '{conn_id}'): add it in the Airflow UI "
+            f"or set AIRFLOW_CONN_{conn_id.upper()}"
+        ) from exc
+    return credentials_from_parts(c.host, c.login, c.password, c.schema, c.port)
+
+
+# -- windows ------------------------------------------------------------------------------------
+
+
+def stored_cursor(conn: psycopg.Connection, subsystem: str, resource: str) -> datetime | None:
+    row = conn.execute(
+        "select cursor_value from landing.cursors where subsystem = %s and resource = %s",
+        [subsystem, resource],
+    ).fetchone()
+    return row[0].astimezone(TZ) if row else None
+
+
+def plan_window(
+    conn: psycopg.Connection, spec: ApiSpec, res: Resource, mode: str, since: Any, until: Any
+) -> tuple[str, tuple[datetime, datetime] | None]:
+    """(mode, [since, until)) of this pull. Resources without a cursor are read whole."""
+    if res.cursor is None:
+        return "full", None
+    c = res.cursor
+    end = as_datetime(until) if until is not None else datetime.now(TZ) + c.until_margin
+    if since is not None:
+        return mode, (as_datetime(since), end)
+    if mode == "incremental":
+        mark = stored_cursor(conn, spec.subsystem, res.name)
+        if mark is not None:  # `>=` the high-water mark: records sharing it come again, deduped
+            return "incremental", (mark - c.lookback, end)
+    return "full", (as_datetime(c.initial), end)
+
+
+# -- the pull -----------------------------------------------------------------------------------
+
+_DONE = object()
+
+
+def collect(
+    subsystem_id: str,
+    resource: str,
+    mode: str = "incremental",
+    since: Any = None,
+    until: Any = None,
+    *,
+    dag_id: str | None = None,
+    run_id: str | None = None,
+    credentials: Credentials | None = None,
+    db_url: str | None = None,
+    client_options: dict | None = None,
+) -> dict:
+    """Pull one resource into `raw_<id>.<resource>`; returns its `landing.run_log` row."""
+    if mode not in ("full", "incremental"):
+        raise CollectError(f"mode must be full or incremental, not {mode!r}")
+    spec = spec_for(subsystem_id)
+    if resource not in spec.resources or not spec.resources[resource].land:
+        raise CollectError(f"{spec.source_file.name}: no landed resource '{resource}'")
+    res = spec.resources[resource]
+    client = Client(spec, credentials or credentials_for(spec.connection), **(client_options or {}))
+    title = registry().subsystems[subsystem_id].name_zh
+    with psycopg.connect(db_url or warehouse.warehouse_url(), autocommit=True) as conn:
+        landing = Landing(conn, spec, res, title=title)
+        landing.ensure_table()
+        mode, window = plan_window(conn, spec, res, mode, since, until)
+        landing.start(mode, window, dag_id, run_id)
+        extractor = Extractor(client, spec, landing.validator.key)
+        try:
+            _pump(extractor.pages(res, window), landing)
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            try:  # what was fetched before the failure is still landed
+                landing.flush()
+            except Exception:
+                landing.abort()
+            result = landing.finish("failed", error[:4000])
+            if isinstance(exc, Exception):
+                raise CollectError(
+                    f"{subsystem_id}.{resource} pull {landing.pull_id} failed: {error}"
+                ) from exc
+            raise
+        result = landing.finish("success")
+    result["client"] = client.stats.as_dict()
+    result["relisted"] = extractor.passes
+    return result
+
+
+def _pump(pages, landing: Landing) -> None:
+    """Producer thread fetches pages; this thread validates and loads them."""
+    q: queue.Queue = queue.Queue(maxsize=QUEUE_PAGES)
+    stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        q.put(page, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            q.put(_DONE)
+
+    thread = threading.Thread(target=produce, name="collect-producer", daemon=True)
+    thread.start()
+    last_flush = time.monotonic()
+    try:
+        while True:
+            try:
+                page = q.get(timeout=FLUSH_SECONDS)
+            except queue.Empty:
+                page = None
+            if page is _DONE:
+                break
+            if page is not None:
+                landing.add(page.records, page.keys, page.fetched_at, page.strict)
+            if landing.buffered >= FLUSH_ROWS or time.monotonic() - last_flush >= FLUSH_SECONDS:
+                landing.flush()
+                last_flush = time.monotonic()
+        if failure:
+            raise failure[0]
+        landing.flush()
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.1)

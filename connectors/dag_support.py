@@ -1,0 +1,108 @@
+"""What `dags/collect.py` needs, so the DAG file stays a thin loop over the subsystem files.
+
+- `raw_asset(id, resource)`: the Airflow Asset of one raw dataset. The warehouse build DAG
+  schedules on these; build them with this function on both sides so name and URI agree.
+  URI scheme `postgres` (the PostgreSQL provider's, as Cosmos uses for dbt models) with a
+  logical host `warehouse`: the asset names the dataset, not the server it happens to live on.
+- `doc_md(subsystem, spec)`: the DAG's documentation, from the file (Articles 5–7).
+- `run_pull(...)`: the task callable; credentials through Airflow's connection API.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from connectors.collect import collect, credentials_from_parts
+from connectors.spec import ApiSpec, spec_for
+from include.registry import Subsystem
+
+log = logging.getLogger(__name__)
+ASSET_URI = "postgres://warehouse:5432/xiaoben/raw_{id}/{resource}"
+FREQUENCY_ZH = {
+    "hourly": "每小时", "daily": "每日", "weekly": "每周", "thrice_monthly": "每月三次",
+    "monthly": "每月", "termly": "每学期", "yearly": "每年",
+}  # fmt: skip
+
+
+def raw_asset(subsystem_id: str, resource: str):
+    from airflow.sdk import Asset
+
+    return Asset(
+        name=f"raw_{subsystem_id}.{resource}",
+        uri=ASSET_URI.format(id=subsystem_id, resource=resource),
+        group="raw",
+    )
+
+
+def doc_md(s: Subsystem, spec: ApiSpec) -> str:
+    collectors = "；".join(
+        "".join(x for x in (c.role, c.department and f"（{c.department}）", c.name) if x)
+        for c in s.collectors
+    )
+    lines = [
+        f"# 采集：{s.name_zh}（{s.name_en}）",
+        "",
+        s.description.strip(),
+        "",
+        f"- **采集内容**：{s.content}",
+        f"- **数据采集员**：{collectors}",
+        f"- **组织部门**：{'、'.join(s.organising_departments)}",
+        f"- **归口管理部门（DAG owner）**：{'、'.join(s.managing_departments)}",
+        f"- **采集时间**：`{s.cron}`（{s.timezone}），由归口管理部门确定（Article 7）",
+        f"- **采集计划**：{FREQUENCY_ZH.get(s.plan.frequency, s.plan.frequency)}，"
+        f"每期结束后 {s.plan.deadline_hours} 小时内完整入库。{s.plan.note}",
+        f"- **接口连接**：Airflow connection `{spec.connection}`（地址与密钥只在连接中）",
+        f"- **配置文件**：`connectors/subsystems/{s.source_file.name}`",
+        "",
+        "| 任务 / 原始表 | 内容 | 主键 | 增量字段 |",
+        "|---|---|---|---|",
+    ]
+    for name in spec.landed:
+        r = spec.resources[name]
+        cursor = f"`{r.cursor.field}`" if r.cursor else "全量刷新"
+        key = " + ".join(f"`{k}`" for k in r.primary_key)
+        lines.append(f"| `raw_{s.id}.{name}` | {r.description or name} | {key} | {cursor} |")
+    lines += [
+        "",
+        "每个任务拉取一个资源并落地到 `raw_<子系统>.<资源>`（原样 JSONB，按主键与内容哈希去重），"
+        "不合规记录进入 `landing.rejects`，每次拉取在 `landing.run_log` 留一行。"
+        "参数 `mode=full` 从配置的起始日期全量重拉；`since`/`until` 指定时间窗。",
+    ]
+    return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:
+    """Task callable of `collect__<id>.<resource>`: one pull, its run-log row as the XCom."""
+    from airflow.sdk import BaseHook
+
+    spec = spec_for(subsystem_id)
+    conn = BaseHook.get_connection(spec.connection)
+    creds = credentials_from_parts(conn.host, conn.login, conn.password, conn.schema, conn.port)
+    params = context.get("params") or {}
+    dag_run = context.get("dag_run")
+    result = collect(
+        subsystem_id,
+        resource,
+        mode=params.get("mode") or "incremental",
+        since=params.get("since") or None,
+        until=params.get("until") or None,
+        dag_id=f"collect__{subsystem_id}",
+        run_id=getattr(dag_run, "run_id", None),
+        credentials=creds,
+    )
+    log.info(
+        "raw_%s.%s: pull %s %s fetched=%s landed=%s duplicates=%s rejected=%s client=%s",
+        subsystem_id, resource, result["pull_id"], result["status"], result["fetched"],
+        result["landed"], result["duplicates"], result["rejected"], result["client"],
+    )  # fmt: skip
+    return _plain(result)

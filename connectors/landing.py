@@ -1,0 +1,407 @@
+"""Land records in `raw_<id>.<resource>` exactly as received, and account for every one.
+
+Each record becomes a row (pull_id, fetched_at, source_key, payload_hash, payload jsonb) with
+primary key (source_key, payload_hash): the same version seen again (another page, an
+overlapping window, a re-run) adds nothing and counts as a duplicate; a changed record is a new
+row and the old one stays. A batch first goes in by one COPY straight into the raw table,
+inside a savepoint (the common case: new data); if a row is already there, the savepoint is
+rolled back and the batch goes by COPY into a temporary table and one `insert … on conflict do
+nothing`, as later batches do until one lands whole. A record that fails its field specs goes to
+`landing.rejects` with its reason and raw text. Every pull has its `landing.run_log` row with
+fetched = landed + duplicates + rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg import sql
+
+from connectors.spec import ApiSpec, Resource
+from connectors.validate import Validator, date_parser
+
+# Formats whose text sorts in time order: the page's latest cursor value is found by comparing
+# strings and parsed once, instead of parsing every record's.
+LEXICAL = re.compile(r"yyyy(\W?MM(\W?dd(\W?HH(\W?mm(\W?ss)?)?)?)?)?")
+
+RAW_COLUMNS = ("pull_id", "fetched_at", "source_key", "payload_hash", "payload")
+TEMP = "_landing_batch"
+REJECT_COLUMNS = (
+    "pull_id", "subsystem", "resource", "source_key", "reason_code", "field", "reason",
+    "raw_text", "received_at",
+)  # fmt: skip
+
+
+def canonical(record: Any) -> str:
+    """The text that is hashed and stored: sorted keys, compact, UTF-8 as is."""
+    return json.dumps(
+        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def payload_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_ENCODER = msgspec.json.Encoder(order="sorted")
+_EXPONENT = re.compile(rb"[0-9][eE]")
+
+
+def canonical_bytes(record: Any, fast: bool | None = None) -> bytes:
+    """`canonical(record)` as UTF-8, byte for byte, eight times faster.
+
+    msgspec writes what json.dumps writes (checked over every code point) except floats in
+    exponent form (`1e16` for `1e+16`). `fast=True`: the client saw no such float in the page
+    (`client.JsonDecoder`); `None` (unknown): output with a digit before an `e` takes the json
+    path; `False`: always json.
+    """
+    if fast is not False:
+        data = _ENCODER.encode(record)
+        if fast or _EXPONENT.search(data) is None:
+            return data
+    return canonical(record).encode("utf-8")
+
+
+def _copy_text(value: str) -> bytes:
+    """A text value for COPY's text format."""
+    if value.isalnum():
+        return value.encode("utf-8")
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        .replace("\r", "\\r").encode("utf-8")
+    )  # fmt: skip
+
+
+def raw_text(record: Any) -> str:
+    """The record as received (key order kept); text that PostgreSQL can store."""
+    if isinstance(record, str):
+        text = record
+    else:
+        try:
+            text = json.dumps(record, ensure_ascii=False)
+            text.encode("utf-8")
+        except (TypeError, ValueError):
+            text = json.dumps(record, ensure_ascii=True, default=repr)
+    return text.replace("\x00", "\\u0000")
+
+
+def table_ddl(spec: ApiSpec, res: Resource, comment: str) -> list[sql.Composable]:
+    schema, table = sql.Identifier(f"raw_{spec.subsystem}"), sql.Identifier(res.name)
+    qualified = sql.SQL("{}.{}").format(schema, table)
+    key = "、".join(res.primary_key) or "id"
+    return [
+        sql.SQL("create schema if not exists {}").format(schema),
+        sql.SQL(
+            "create table if not exists {} ("
+            " pull_id bigint not null references landing.run_log (pull_id),"
+            " fetched_at timestamptz not null,"
+            " source_key text not null,"
+            " payload_hash text not null,"
+            " payload jsonb not null,"
+            " primary key (source_key, payload_hash))"
+        ).format(qualified),
+        sql.SQL("comment on table {} is {}").format(qualified, sql.Literal(comment)),
+        sql.SQL("comment on column {}.pull_id is {}").format(
+            qualified, sql.Literal("拉取编号（landing.run_log）")
+        ),
+        sql.SQL("comment on column {}.fetched_at is {}").format(
+            qualified, sql.Literal("收到该页数据的时间")
+        ),
+        sql.SQL("comment on column {}.source_key is {}").format(
+            qualified, sql.Literal(f"源系统主键（{key}；复合主键以 | 连接）")
+        ),
+        sql.SQL("comment on column {}.payload_hash is {}").format(
+            qualified, sql.Literal("payload 规范 JSON（键排序、紧凑）的 SHA-256")
+        ),
+        sql.SQL("comment on column {}.payload is {}").format(
+            qualified, sql.Literal("源系统返回的原始记录（原样保存，不做任何修改）")
+        ),
+    ]
+
+
+class Landing:
+    """One pull of one resource into the warehouse, on an autocommit connection."""
+
+    def __init__(self, conn: psycopg.Connection, spec: ApiSpec, res: Resource, *, title: str = ""):
+        self.conn, self.spec, self.res = conn, spec, res
+        self.validator = Validator(res)
+        self.table = sql.SQL("{}.{}").format(
+            sql.Identifier(f"raw_{spec.subsystem}"), sql.Identifier(res.name)
+        )
+        self.title = title
+        self.pull_id: int | None = None
+        self.fetched = self.landed = self.duplicates = self.rejected = 0
+        self.cursor_max: datetime | None = None
+        self.cursor_until: datetime | None = None  # values at or after the window's end are
+        # not trusted as a high-water mark (a clock running ahead would skip real records)
+        self._cursor_parse: Callable | None = (
+            date_parser(res.cursor.format) if res.cursor is not None else None
+        )
+        self._lexical = res.cursor is not None and bool(LEXICAL.fullmatch(res.cursor.format))
+        self._lines: list[bytes] = []  # COPY text lines of accepted rows
+        self._seen: set = set()  # versions (hash, or key and hash) in the open batch
+        self._repeats = 0  # rows of the buffered batch already in it
+        self._rejects: list[tuple] = []
+        self._temp_ready = False
+        self._fast = True  # try COPY straight into raw
+        self._cols = sql.SQL(", ").join(map(sql.Identifier, RAW_COLUMNS))
+        self._tx = self._savepoint = self._copy_cm = self._copy = None
+
+    # -- the table ------------------------------------------------------------------------
+    def ensure_table(self) -> None:
+        desc = self.res.description or self.res.name
+        comment = f"{self.title}：{desc}（原始层，逐条原样保存；子系统 {self.spec.subsystem}）"
+        with self.conn.transaction():
+            for stmt in table_ddl(self.spec, self.res, comment):
+                self.conn.execute(stmt)
+
+    # -- the run log ----------------------------------------------------------------------
+    def start(self, mode: str, window: tuple | None, dag_id: str | None, run_id: str | None) -> int:
+        row = self.conn.execute(
+            "insert into landing.run_log (subsystem, resource, dag_id, run_id, mode,"
+            " window_start, window_end, status) values (%s, %s, %s, %s, %s, %s, %s, 'running')"
+            " returning pull_id, started_at",
+            [self.spec.subsystem, self.res.name, dag_id, run_id, mode,
+             window[0] if window else None, window[1] if window else None],
+        ).fetchone()  # fmt: skip
+        self.pull_id, self.started_at = row
+        self.cursor_until = window[1] if window else None
+        return self.pull_id
+
+    def finish(self, status: str, error: str | None = None) -> dict:
+        cursor_after = self.cursor_max.isoformat() if self.cursor_max else None
+        with self.conn.transaction():
+            row = self.conn.execute(
+                "update landing.run_log set fetched = %s, landed = %s, duplicates = %s,"
+                " rejected = %s, finished_at = clock_timestamp(), status = %s, error = %s,"
+                " cursor_after = %s where pull_id = %s returning *",
+                [self.fetched, self.landed, self.duplicates, self.rejected, status,
+                 error, cursor_after, self.pull_id],
+            ).fetchone()  # fmt: skip
+            if status == "success" and self.cursor_max is not None:
+                self.conn.execute(
+                    "insert into landing.cursors (subsystem, resource, cursor_field,"
+                    " cursor_value, pull_id) values (%s, %s, %s, %s, %s)"
+                    " on conflict (subsystem, resource) do update set"
+                    " cursor_value = greatest(landing.cursors.cursor_value, excluded.cursor_value),"
+                    " cursor_field = excluded.cursor_field, pull_id = excluded.pull_id,"
+                    " updated_at = now()",
+                    [self.spec.subsystem, self.res.name, self.res.cursor.field,
+                     self.cursor_max, self.pull_id],
+                )  # fmt: skip
+        cols = [
+            "pull_id", "subsystem", "resource", "dag_id", "run_id", "mode", "window_start",
+            "window_end", "fetched", "landed", "duplicates", "rejected", "started_at",
+            "finished_at", "status", "error", "cursor_after",
+        ]  # fmt: skip
+        return dict(zip(cols, row, strict=False))
+
+    # -- records --------------------------------------------------------------------------
+    def add(self, records: list, keys: list | None, fetched_at: datetime, fast=None) -> None:
+        """Validate a page, and stream its accepted rows into the open batch's COPY.
+
+        The hot loop of a pull (a million card transactions): one dict lookup per checked
+        field, one msgspec encode, one sha256 and one COPY line per record. While this thread
+        prepares the next page, PostgreSQL is already storing the previous one.
+        """
+        check, key_of = self.validator.check, self.validator.key
+        seen, rejects = self._seen, self._rejects
+        prefix = b"%d\t%s\t" % (self.pull_id, fetched_at.isoformat().encode())
+        cfield = self.res.cursor.field if self.res.cursor else None
+        lexical = self._lexical
+        top, accepted = None, [] if cfield and not lexical else None
+        sha256, encode, lines = hashlib.sha256, _ENCODER.encode, []
+        for i, rec in enumerate(records):
+            key = keys[i] if keys is not None else (key_of(rec) if type(rec) is dict else None)
+            problem = check(rec, key)
+            if problem is None:
+                try:
+                    data = encode(rec) if fast else canonical_bytes(rec, fast)
+                except (ValueError, TypeError, UnicodeError, msgspec.EncodeError):
+                    problem = _NOT_STORABLE
+                else:
+                    if b"\\u0000" in data or "\x00" in key:
+                        problem = _NOT_STORABLE
+            if problem is not None:
+                code, field, reason = problem
+                rejects.append((self.pull_id, self.spec.subsystem, self.res.name, key, code,
+                                field, reason, raw_text(rec), fetched_at))  # fmt: skip
+                continue
+            digest = sha256(data).hexdigest()
+            # The key is part of the payload, so the hash alone names the version; not so for
+            # list-ids-then-get, where the key comes from the listing.
+            version = digest if keys is None else (key, digest)
+            if version in seen:
+                self._repeats += 1
+                continue
+            seen.add(version)
+            lines.append(
+                b"%s%s\t%s\t%s\n"
+                % (prefix, _copy_text(key), digest.encode(), data.replace(b"\\", b"\\\\"))
+            )
+            if cfield is not None:
+                value = rec.get(cfield)
+                if lexical:
+                    if type(value) is str and (top is None or value > top):
+                        top = value
+                elif value is not None and value != "":
+                    accepted.append(value)
+        if cfield is not None:
+            self._track_cursor(top, accepted, records)
+        if lines:
+            self._lines.extend(lines)  # kept: the careful way needs them if the COPY fails
+            if self._fast:
+                self._stream(b"".join(lines))
+
+    def _track_cursor(self, top, accepted: list | None, records: list) -> None:
+        """Move the pull's high-water mark to the page's latest valid cursor value."""
+        parse, until = self._cursor_parse, self.cursor_until
+        candidates = [top] if accepted is None else accepted
+        best = None
+        for value in candidates:
+            if value is None:
+                continue
+            try:
+                when = parse(value)
+            except (ValueError, TypeError, OverflowError, OSError):
+                when = None
+            if when is None or (until is not None and when >= until):
+                if accepted is None:  # the lexical maximum is unusable: look at every record
+                    values = [r.get(self.res.cursor.field) for r in records if type(r) is dict]
+                    self._track_cursor(None, [v for v in values if v not in (None, "")], [])
+                    return
+                continue
+            if best is None or when > best:
+                best = when
+        if best is not None and (self.cursor_max is None or best > self.cursor_max):
+            self.cursor_max = best
+
+    @property
+    def buffered(self) -> int:
+        return len(self._lines) + len(self._rejects) + self._repeats
+
+    def _begin(self) -> None:
+        if self._tx is None:
+            self._tx = self.conn.transaction()
+            self._tx.__enter__()
+
+    def _stream(self, data: bytes) -> None:
+        """Write rows to a COPY straight into raw, opened at the batch's first page."""
+        if self._copy is None:
+            self._begin()
+            self._savepoint = self.conn.transaction(savepoint_name="landing_fast")
+            self._savepoint.__enter__()
+            self._copy_cm = self.conn.cursor().copy(
+                sql.SQL("copy {} ({}) from stdin").format(self.table, self._cols)
+            )
+            self._copy = self._copy_cm.__enter__()
+        self._copy.write(data)
+
+    def flush(self) -> None:
+        """End the batch: its rows and rejects commit together; count them once committed."""
+        lines, rejects, repeats = self._lines, self._rejects, self._repeats
+        if not lines and not rejects and not repeats and self._tx is None:
+            return
+        self._lines, self._rejects, self._seen, self._repeats = [], [], set(), 0
+        try:
+            self._begin()
+            landed = self._land(lines) if lines else 0
+            if rejects:
+                with self.conn.cursor().copy(
+                    sql.SQL("copy landing.rejects ({}) from stdin").format(
+                        sql.SQL(", ").join(map(sql.Identifier, REJECT_COLUMNS))
+                    )
+                ) as copy:
+                    for r in rejects:
+                        copy.write_row(r)
+        except BaseException as exc:
+            self.abort(exc)
+            raise
+        tx, self._tx = self._tx, None
+        tx.__exit__(None, None, None)  # commit
+        self.fetched += len(lines) + repeats + len(rejects)
+        self.landed += landed
+        self.duplicates += len(lines) - landed + repeats
+        self.rejected += len(rejects)
+
+    def abort(self, exc: BaseException | None = None) -> None:
+        """Roll back the open batch (its rows will come again with the next pull)."""
+        info = (type(exc), exc, exc.__traceback__) if exc else (RuntimeError, None, None)
+        for name in ("_copy_cm", "_savepoint", "_tx"):
+            cm = getattr(self, name)
+            setattr(self, name, None)
+            if cm is not None:
+                try:
+                    cm.__exit__(*info)
+                except Exception:
+                    pass
+        self._copy = None
+        self._lines, self._rejects, self._seen, self._repeats = [], [], set(), 0
+
+    def _land(self, lines: list[bytes]) -> int:
+        if self._copy is not None:
+            copy_cm, savepoint = self._copy_cm, self._savepoint
+            self._copy = self._copy_cm = self._savepoint = None
+            try:
+                copy_cm.__exit__(None, None, None)  # the server's verdict on the whole stream
+            except psycopg.errors.UniqueViolation as exc:
+                savepoint.__exit__(type(exc), exc, exc.__traceback__)  # back to the savepoint
+            else:
+                savepoint.__exit__(None, None, None)
+                return len(lines)
+        # The careful way: COPY into a temporary table, then insert what is not there yet.
+        cur = self.conn.cursor()
+        if not self._temp_ready:
+            cur.execute(
+                f"create temp table if not exists {TEMP} (pull_id bigint, fetched_at timestamptz,"
+                " source_key text, payload_hash text, payload jsonb) on commit delete rows"
+            )
+            self._temp_ready = True
+        temp = sql.Identifier(TEMP)
+        with cur.copy(sql.SQL("copy {} ({}) from stdin").format(temp, self._cols)) as copy:
+            copy.write(b"".join(lines))
+        insert = "insert into {} ({cols}) select {cols} from {tmp} on conflict do nothing"
+        cur.execute(sql.SQL(insert).format(self.table, cols=self._cols, tmp=temp))
+        landed = cur.rowcount
+        if landed < len(lines):
+            landed += self._restamp(cur)
+        # A batch that met existing rows (a re-run, an overlapping window) says the next may
+        # too: stay careful until a batch lands whole.
+        self._fast = landed == len(lines)
+        return landed
+
+    def _restamp(self, cur: psycopg.Cursor) -> int:
+        """A record that changed and then changed back (A → B → A) is current again.
+
+        Its (key, hash) row already exists, so the insert added nothing; without this, dbt's
+        "latest version per key" would still show B. The existing A row is re-stamped with
+        this pull and time (the only update landing ever makes to raw), and counts as landed.
+        """
+        cur.execute(
+            sql.SQL(
+                "update {t} r set fetched_at = s.fetched_at, pull_id = s.pull_id"
+                " from (select distinct on (source_key) source_key, payload_hash, fetched_at,"
+                "       pull_id from {tmp} order by source_key, fetched_at desc) s"
+                " where r.source_key = s.source_key and r.payload_hash = s.payload_hash"
+                "   and r.pull_id <> s.pull_id"
+                "   and exists (select 1 from {t} l where l.source_key = s.source_key"
+                "       and l.payload_hash <> s.payload_hash"
+                "       and (l.fetched_at, l.pull_id) > (r.fetched_at, r.pull_id))"
+            ).format(t=self.table, tmp=sql.Identifier(TEMP))
+        )
+        return cur.rowcount
+
+
+_NOT_STORABLE = (
+    "not_storable",
+    None,
+    "记录含 PostgreSQL 无法保存的内容（\\u0000、不成对的 UTF-16 代理字符或 NaN/Infinity）；"
+    "请源系统清理该记录后重新提交。",
+)

@@ -1,0 +1,74 @@
+"""采集 DAG 工厂 (collection): one `collect__<id>` per subsystem file with an `api:` section.
+
+Adding a subsystem is adding `connectors/subsystems/<id>.yml` (Article 6): its DAG, raw schema
+and run log follow with no code change. Each DAG takes from its file
+
+- the schedule (`schedule.cron` in `schedule.timezone`: the managing department's collection
+  times, Article 7), the owner (the managing departments), tags and the documentation;
+- one task per resource, in sorted order, with no dependencies between them, so a failing
+  resource never hides the others' results. A task pulls its resource (incremental from the
+  stored cursor unless the run's `mode` param says `full`), lands it in `raw_<id>.<resource>`
+  and writes its `landing.run_log` row. Its outlet is the Asset `raw_<id>.<resource>`
+  (`connectors.dag_support.raw_asset`), which the warehouse build follows.
+
+The code lives in `connectors/`; this file only loops over the files.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG, CronTriggerTimetable, Param, get_parsing_context
+
+from connectors.dag_support import doc_md, raw_asset, run_pull
+from connectors.spec import api_specs, registry
+
+START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
+
+
+def params() -> dict:
+    return {
+        "mode": Param("incremental", enum=["incremental", "full"], description="增量或全量"),
+        "since": Param(None, type=["null", "string"], description="时间窗起点（含），ISO 时间"),
+        "until": Param(None, type=["null", "string"], description="时间窗终点（不含），ISO 时间"),
+    }
+
+
+_parsing = get_parsing_context().dag_id  # a task run only needs its own DAG built
+
+for sid, spec in api_specs().items():
+    dag_id = f"collect__{sid}"
+    if _parsing and _parsing != dag_id:
+        continue
+    s = registry().subsystems[sid]
+    with DAG(
+        dag_id=dag_id,
+        description=f"采集{s.name_zh}：{s.content}"[:200],
+        schedule=CronTriggerTimetable(s.cron, timezone=s.timezone),
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        max_active_tasks=spec.concurrency,
+        default_args={
+            "owner": s.owner,
+            "retries": 2,
+            "retry_delay": timedelta(minutes=1),
+            "retry_exponential_backoff": 2.0,
+            "max_retry_delay": timedelta(minutes=15),
+            "execution_timeout": timedelta(hours=2),
+        },
+        tags=["collect", sid, s.name_zh],
+        doc_md=doc_md(s, spec),
+        params=params(),
+    ) as dag:
+        for name in spec.landed:
+            PythonOperator(
+                task_id=name,
+                python_callable=run_pull,
+                op_kwargs={"subsystem_id": sid, "resource": name},
+                outlets=[raw_asset(sid, name)],
+                doc_md=spec.resources[name].description or None,
+            )
+    globals()[dag_id] = dag
