@@ -1,0 +1,344 @@
+-- The value of every 质控点 per period and unit, with its status against the configured
+-- lines (达标 / 预警 / 未达标, see macro control_point_status). One CTE per control point;
+-- a new point is one seed row plus one CTE here.
+with
+
+as_of as (
+
+    select
+        coalesce(
+            (select max(updated_at) from {{ ref('stg_academic__students') }}),
+            current_timestamp
+        ) at time zone 'Asia/Shanghai' as as_of_time
+
+),
+
+current_year as (
+
+    select calendar.academic_year
+    from {{ ref('dim_calendar') }} as calendar
+    cross join as_of
+    where calendar.calendar_date = as_of.as_of_time::date
+
+),
+
+students as (
+
+    select count(*) filter (where is_enrolled) as enrolled
+    from {{ ref('int_students_conformed') }}
+
+),
+
+teachers as (
+
+    select
+        count(*) as teachers,
+        count(*) filter (where is_dual_qualified) as dual_qualified,
+        count(*) filter (where has_postgraduate_education) as postgraduate
+    from {{ ref('int_staff_conformed') }}
+    where is_active and is_full_time_teacher
+
+),
+
+base_data as (
+
+    select
+        academic_year,
+        max(indicator_value) filter (where indicator_name = '纸质图书') as paper_books,
+        max(indicator_value) filter (where indicator_name = '教学科研及辅助用房面积') as teaching_area,
+        max(indicator_value) filter (where indicator_name = '全日制在校生数') as enrolled
+    from {{ ref('fct_school_base_data') }}
+    group by academic_year
+
+),
+
+training_years as (
+
+    select academic_year from current_year
+    union
+    select academic_year from {{ ref('fct_trainings') }}
+    where academic_year is not null
+
+),
+
+latest_responses as (
+
+    select distinct on (student_id, term_id)
+        student_id,
+        term_id,
+        total_score
+    from {{ ref('fct_questionnaires') }}
+    where term_id is not null and total_score is not null
+    order by student_id asc, term_id asc, submitted_at desc
+
+),
+
+school_values as (
+
+    select
+        'SCH01' as code,
+        students.enrolled::numeric as numerator,
+        teachers.teachers::numeric as denominator,
+        1 as scale
+    from students cross join teachers
+    union all
+    select
+        'SCH02',
+        teachers.dual_qualified,
+        teachers.teachers,
+        100
+    from teachers
+    union all
+    select
+        'SCH03',
+        teachers.postgraduate,
+        teachers.teachers,
+        100
+    from teachers
+    union all
+    select
+        'SCH04',
+        (
+            select coalesce(sum(assets.amount_yuan), 0) from {{ ref('fct_assets') }} as assets
+            where assets.counts_as_teaching_equipment
+        ),
+        students.enrolled,
+        1
+    from students
+
+),
+
+values_all as (
+
+    select
+        school_values.code as control_point_code,
+        current_year.academic_year as period_id,
+        'school' as unit_type,
+        'school' as unit_id,
+        null::text as org_unit_code,
+        school_values.numerator,
+        school_values.denominator,
+        round(school_values.numerator / nullif(school_values.denominator, 0) * school_values.scale, 4) as value
+    from school_values cross join current_year
+
+    union all
+    select
+        'SCH05',
+        academic_year,
+        'school',
+        'school',
+        null,
+        paper_books,
+        enrolled,
+        round(paper_books / nullif(enrolled, 0), 4)
+    from base_data
+    where paper_books is not null
+    union all
+    select
+        'SCH06',
+        academic_year,
+        'school',
+        'school',
+        null,
+        teaching_area,
+        enrolled,
+        round(teaching_area / nullif(enrolled, 0), 4)
+    from base_data
+    where teaching_area is not null
+
+    ---------- major level
+    union all
+    select
+        'MAJ01',
+        (graduation_year - 1)::text || '-' || graduation_year::text,
+        'major',
+        major_code,
+        null,
+        placed,
+        graduates,
+        round(placement_rate * 100, 4)
+    from {{ ref('major_employment') }}
+    where is_graduated
+    union all
+    select
+        'MAJ02',
+        (graduation_year - 1)::text || '-' || graduation_year::text,
+        'major',
+        major_code,
+        null,
+        major_related,
+        employed,
+        round(major_related_rate * 100, 4)
+    from {{ ref('major_employment') }}
+    where is_graduated and employed > 0
+    union all
+    select
+        'MAJ03',
+        calendar.academic_year,
+        'major',
+        admissions.admitted_major_code,
+        null,
+        count(*) filter (where admissions.is_registered),
+        count(*),
+        round(count(*) filter (where admissions.is_registered)::numeric / nullif(count(*), 0) * 100, 4)
+    from {{ ref('fct_admissions') }} as admissions
+    cross join current_year as calendar
+    where admissions.is_admitted
+    group by calendar.academic_year, admissions.admitted_major_code
+    union all
+    select
+        'MAJ04',
+        academic_year,
+        'major_cluster',
+        cluster_code,
+        null,
+        count(*) filter (where achievement_status = '达成'),
+        count(*),
+        round(count(*) filter (where achievement_status = '达成')::numeric / nullif(count(*), 0) * 100, 4)
+    from {{ ref('fct_major_control_points') }}
+    where review_status_code = '1'
+    group by academic_year, cluster_code
+
+    ---------- course level
+    union all
+    select
+        'CRS01',
+        term_id,
+        'course',
+        course_code,
+        null,
+        count(*) filter (where is_passed),
+        count(*),
+        round(count(*) filter (where is_passed)::numeric / nullif(count(*), 0) * 100, 4)
+    from {{ ref('fct_grades') }}
+    where is_first_attempt and term_id is not null
+    group by term_id, course_code
+    union all
+    select
+        'CRS02',
+        term_id,
+        'course',
+        course_code,
+        null,
+        sum(expected) - sum(absences),
+        sum(expected),
+        round((sum(expected) - sum(absences))::numeric / nullif(sum(expected), 0) * 100, 4)
+    from {{ ref('int_section_attendance_summarised') }}
+    group by term_id, course_code
+    union all
+    select
+        'CRS03',
+        term_id,
+        'course',
+        course_code,
+        null,
+        count(*) filter (where achievement_status = 'reached'),
+        count(*),
+        round(count(*) filter (where achievement_status = 'reached')::numeric / nullif(count(*), 0) * 100, 4)
+    from {{ ref('fct_course_control_points') }}
+    where course_code is not null and term_id is not null
+    group by term_id, course_code
+
+    ---------- teacher level
+    union all
+    select
+        'TCH01',
+        years.academic_year,
+        'staff',
+        staff.staff_id,
+        staff.org_unit_code,
+        coalesce(sum(trainings.hours), 0),
+        null,
+        coalesce(sum(trainings.hours), 0)
+    from {{ ref('int_staff_conformed') }} as staff
+    cross join training_years as years
+    left join {{ ref('fct_trainings') }} as trainings
+        on staff.staff_id = trainings.staff_id and years.academic_year = trainings.academic_year
+    where staff.is_active and staff.is_full_time_teacher
+    group by years.academic_year, staff.staff_id, staff.org_unit_code
+    union all
+    select
+        'TCH02',
+        to_char(attendance.work_date, 'YYYY-MM'),
+        'staff',
+        attendance.staff_id,
+        null,
+        count(*) filter (where attendance.is_normal),
+        count(*),
+        round(count(*) filter (where attendance.is_normal)::numeric / nullif(count(*), 0) * 100, 4)
+    from {{ ref('fct_staff_attendance') }} as attendance
+    where attendance.staff_id is not null
+    group by to_char(attendance.work_date, 'YYYY-MM'), attendance.staff_id
+
+    ---------- student level
+    union all
+    select
+        'STU01',
+        academic_year,
+        'student',
+        student_id,
+        null,
+        failed_credits as numerator,
+        null as denominator,
+        failed_credits as value
+    from {{ ref('int_student_credits_failed') }}
+    union all
+    select
+        'STU02',
+        term_id,
+        'student',
+        student_id,
+        null,
+        sum(expected) - sum(absences),
+        sum(expected),
+        round((sum(expected) - sum(absences))::numeric / nullif(sum(expected), 0) * 100, 4)
+    from {{ ref('int_section_attendance_summarised') }}
+    group by term_id, student_id
+    union all
+    select
+        'STU03',
+        term_id,
+        'student',
+        student_id,
+        null,
+        total_score as numerator,
+        null as denominator,
+        total_score as value
+    from latest_responses
+
+),
+
+points as (
+
+    select * from {{ ref('dim_control_points') }}
+
+)
+
+select
+    values_all.control_point_code,
+    points.name_zh as control_point_name,
+    points.level,
+    points.period_type,
+    values_all.period_id,
+    values_all.unit_type,
+    values_all.unit_id,
+    values_all.org_unit_code,
+    values_all.numerator,
+    values_all.denominator,
+    values_all.value,
+    points.unit,
+    points.target_value,
+    points.standard_value,
+    points.warning_value,
+    {{ control_point_status('values_all.value', 'points.direction', 'points.standard_value', 'points.warning_value') }}
+        as status,
+    case
+        when values_all.value is null then null
+        when points.direction = 'higher_is_better' then values_all.value >= points.target_value
+        else values_all.value <= points.target_value
+    end as is_target_reached,
+    points.owner_department,
+    as_of.as_of_time as data_as_of
+from values_all
+inner join points on values_all.control_point_code = points.control_point_code
+cross join as_of

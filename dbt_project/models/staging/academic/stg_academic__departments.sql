@@ -1,0 +1,29 @@
+with
+
+source as (
+
+    select * from {{ publishable('academic', 'departments') }} as raw_rows
+
+),
+
+renamed as (
+
+    select
+        ---------- ids and codes
+        {{ code('jgdm') }} as org_unit_code,
+        ---------- text
+        {{ txt('jgmc') }} as org_unit_name,
+        {{ txt('jgjc') }} as short_name,
+        {{ txt('jglbmc') }} as unit_type,
+        ---------- booleans
+        {{ flag('sfyx') }} as is_active,
+        ---------- timestamps
+        {{ ts('gxsj', 'datetime') }} as updated_at,
+        ---------- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,29 @@
+with
+
+source as (
+
+    select * from {{ publishable('admissions', 'enrolments') }} as raw_rows
+
+),
+
+renamed as (
+
+    select
+        ---------- ids and codes
+        {{ code('KSH') }} as applicant_id,
+        {{ code('XH') }} as student_id,
+        {{ code('LQZYDM') }} as admitted_major_code,
+        {{ code('BDZT') }} as registration_status_code,
+        ---------- text
+        {{ txt('XM') }} as name,
+        ---------- timestamps
+        {{ ts('BDSJ', 'datetime') }} as registered_at,
+        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        ---------- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

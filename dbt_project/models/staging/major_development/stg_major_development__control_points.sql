@@ -1,0 +1,37 @@
+with
+
+source as (
+
+    select * from {{ publishable('major_development', 'control_points') }} as raw_rows
+
+),
+
+renamed as (
+
+    select
+        ---------- ids and codes
+        {{ code('JLID') }} as record_id,
+        {{ code('ZYQDM') }} as cluster_code,
+        {{ code('ZYDM') }} as major_code,
+        {{ code('ZKDDM') }} as point_code,
+        {{ code('XN') }} as academic_year,
+        {{ code('TBRGH') }} as filler_staff_id,
+        {{ code('SHZT') }} as review_status_code,
+        ---------- text
+        {{ txt('ZKDMC') }} as point_name,
+        {{ txt('DCZT') }} as achievement_status,
+        {{ txt('SHYJ') }} as review_opinion,
+        ---------- numbers
+        {{ num('MBZ', 4) }} as target_value,
+        {{ num('SJZ', 4) }} as actual_value,
+        ---------- timestamps
+        {{ ts('TBSJ', 'datetime') }} as filled_at,
+        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        ---------- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    select * from {{ publishable('oa', 'approval_steps') }} as raw_rows
+
+),
+
+renamed as (
+
+    select
+        ---------- ids and codes
+        {{ code('lzid') }} as step_id,
+        {{ code('wjid') }} as document_id,
+        {{ code('clrgh') }} as handler_staff_id,
+        ---------- text
+        {{ txt('hjmc') }} as step_name,
+        {{ txt('clrxm') }} as handler_name,
+        {{ txt('cljg') }} as result,
+        {{ txt('clyj') }} as opinion,
+        ---------- numbers
+        {{ int_('bzxh') }} as step_no,
+        ---------- timestamps
+        {{ ts('clsj', 'iso_local') }} as handled_at,
+        {{ ts('modified', 'iso_local') }} as updated_at,
+        ---------- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,34 @@
+with
+
+source as (
+
+    select * from {{ publishable('research', 'papers') }} as raw_rows
+
+),
+
+renamed as (
+
+    select
+        ---------- ids and codes
+        {{ code('lwbh') }} as paper_id,
+        {{ code('dyzzgh') }} as first_author_staff_id,
+        {{ code('bmdm') }} as org_unit_code,
+        ---------- text
+        {{ txt('lwtm') }} as title,
+        {{ txt('dyzzxm') }} as first_author_name,
+        {{ txt('qtzz') }} as other_authors,
+        {{ txt('kwmc') }} as journal_name,
+        {{ txt('jqh') }} as volume_issue,
+        {{ txt('slqk') }} as indexing,
+        ---------- dates
+        {{ dt('fbrq', 'iso') }} as published_date,
+        ---------- timestamps
+        {{ ts('updateTime', 'iso_offset') }} as updated_at,
+        ---------- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ publishable('student_development', 'counsellor_records') }} as raw_rows
+
+),
+
+renamed as (
+
+    select
+        ---------- ids and codes
+        {{ code('JLID') }} as record_id,
+        {{ code('FDYGH') }} as counsellor_staff_id,
+        {{ code('XH') }} as student_id,
+        ---------- text
+        {{ txt('THLX') }} as talk_type,
+        {{ txt('THNR') }} as summary,
+        {{ txt('GZDJ') }} as concern_level,
+        ---------- dates
+        {{ dt('THRQ', 'iso') }} as talk_date,
+        ---------- timestamps
+        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        ---------- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ publishable('teacher_development', 'qualifications') }} as raw_rows
+
+),
+
+renamed as (
+
+    select
+        ---------- ids and codes
+        {{ code('JLID') }} as record_id,
+        {{ code('GH') }} as staff_id,
+        ---------- text
+        {{ txt('ZSLX') }} as certificate_type,
+        {{ txt('ZSMC') }} as certificate_name,
+        {{ txt('ZSBH') }} as certificate_number,
+        {{ txt('FZJG') }} as issuing_body,
+        ---------- dates
+        {{ dt('HDRQ', 'ymd') }} as obtained_date,
+        {{ dt('YXQZ', 'ymd') }} as valid_until,
+        ---------- timestamps
+        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        ---------- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    select * from {{ publishable('teacher_development', 'trainings') }} as raw_rows
+
+),
+
+renamed as (
+
+    select
+        ---------- ids and codes
+        {{ code('JLID') }} as record_id,
+        {{ code('GH') }} as staff_id,
+        ---------- text
+        {{ txt('PXXMMC') }} as training_name,
+        {{ txt('PXLX') }} as training_type,
+        {{ txt('ZBDW') }} as organiser,
+        ---------- numbers
+        {{ num('XS', 1) }} as hours,
+        ---------- dates
+        {{ dt('KSRQ', 'ymd') }} as start_date,
+        {{ dt('JSRQ', 'ymd') }} as end_date,
+        ---------- timestamps
+        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        ---------- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed
