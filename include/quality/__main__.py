@@ -1,0 +1,5 @@
+import sys
+
+from include.quality.cli import main
+
+sys.exit(main())

@@ -1,0 +1,157 @@
+"""The daily warning digest: one e-mail per person per day across all their unresolved warnings.
+
+A person's warnings are those naming them as a recipient (collectors, quality administrators,
+owner departments) or as the head a warning escalated to. Sending is idempotent: the
+`quality.digests` row for (person, day) is written in the same transaction as the sending,
+so running the DAG again the same day sends nothing new, and a failed send is retried by the
+next run. Each mailed warning gets a `mailed` event naming the recipient and the Message-ID.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+import psycopg
+from psycopg.rows import dict_row
+
+from include import mail, settings
+from include.warehouse import connection
+
+log = logging.getLogger(__name__)
+TZ = ZoneInfo(settings.TIMEZONE)
+SEVERITY_ORDER = {"未达标": 0, "未通过": 1, "预警": 2, "提醒": 3}
+STATUS_ZH = {"open": "待处理", "acknowledged": "已确认，处理中", "resolved": "已解决"}
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=jinja2.select_autoescape(["html.j2"]),
+    trim_blocks=False,
+    keep_trailing_newline=True,
+)
+
+
+def today() -> date:
+    return datetime.now(TZ).date()
+
+
+def _fmt(ts: datetime | None) -> str:
+    return ts.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if ts else "—"
+
+
+def pending(conn, day: date) -> dict[str, dict]:
+    """email → {person, warnings} for everyone with unresolved warnings and no digest on `day`."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            """
+            select w.*, p.person, p.escalated_to_me
+            from quality.warnings as w
+            cross join lateral (
+                select r as person, false as escalated_to_me
+                from jsonb_array_elements(w.recipients) as r
+                union all
+                select e, true from jsonb_array_elements(w.escalated_to) as e
+            ) as p
+            where w.status <> 'resolved'
+              and not exists (
+                  select 1 from quality.digests as d
+                  where d.recipient_email = p.person ->> 'email' and d.digest_date = %s
+              )
+            order by w.warning_id
+            """,
+            [day],
+        ).fetchall()
+    people: dict[str, dict] = {}
+    for row in rows:
+        person = row.pop("person")
+        entry = people.setdefault(person["email"], {"person": dict(person), "warnings": {}})
+        if person["role"] not in entry["person"]["role"]:
+            entry["person"]["role"] += "、" + person["role"]
+        w = entry["warnings"].setdefault(row["warning_id"], dict(row))
+        w["escalated_to_me"] = w.get("escalated_to_me") or row["escalated_to_me"]
+    for entry in people.values():
+        entry["warnings"] = sorted(
+            entry["warnings"].values(),
+            key=lambda w: (SEVERITY_ORDER.get(w["severity"], 9), w["warning_id"]),
+        )
+    return people
+
+
+def render(person: dict, warnings: list[dict], day: date) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of one person's digest."""
+    for w in warnings:
+        w["status_zh"] = STATUS_ZH[w["status"]]
+        w["due"] = _fmt(w["due_at"])
+        w["opened"] = _fmt(w["opened_at"])
+    escalated = sum(1 for w in warnings if w["escalated_to_me"])
+    worst = warnings[0]["severity"] if warnings else ""
+    subject = (
+        f"【校本数据中心·预警】{day:%Y-%m-%d}　{person['name']}：{len(warnings)} 项待处理"
+        + (f"（含{worst}）" if worst in ("未通过", "未达标") else "")
+        + ("，含逾期升级" if escalated else "")
+    )
+    context = {
+        "person": person,
+        "warnings": warnings,
+        "escalated": escalated,
+        "now": datetime.now(TZ).strftime("%Y-%m-%d %H:%M"),
+        "subject": subject,
+    }
+    text = _templates.get_template("digest.txt.j2").render(context)
+    html = _templates.get_template("digest.html.j2").render(context)
+    return subject, text, html
+
+
+def send_digests(
+    day: date | None = None, url: str | None = None, conn_id: str = mail.DEFAULT_CONN_ID
+) -> list[dict]:
+    """Send today's digests that have not been sent yet; returns one entry per mail sent."""
+    day = day or today()
+    smtp = None
+    sent, failures = [], []
+    # autocommit: each digest is its own transaction, committed before the next mail goes out
+    with psycopg.connect(url or connection.warehouse_url(), autocommit=True) as conn:
+        for email, entry in sorted(pending(conn, day).items()):
+            person, warnings = entry["person"], entry["warnings"]
+            subject, text, html = render(person, warnings, day)
+            smtp = smtp or mail.smtp_settings(conn_id)
+            msg = mail.build_message(
+                [(person["name"], email)], subject, text, html, from_email=smtp.from_email
+            )
+            ids = [w["warning_id"] for w in warnings]
+            try:
+                with conn.transaction():
+                    claimed = conn.execute(
+                        """
+                        insert into quality.digests
+                            (digest_date, recipient_email, recipient_name, message_id, subject,
+                             warning_ids)
+                        values (%s, %s, %s, %s, %s, %s)
+                        on conflict (recipient_email, digest_date) do nothing
+                        returning digest_id
+                        """,
+                        [day, email, person["name"], msg["Message-ID"], subject, ids],
+                    ).fetchone()
+                    if claimed is None:  # another run sent it meanwhile
+                        continue
+                    for warning_id in ids:
+                        conn.execute(
+                            """
+                            insert into quality.warning_events (warning_id, event, actor,
+                                recipient_email, recipient_name, message_id, note)
+                            values (%s, 'mailed', '质量检查（自动）', %s, %s, %s, %s)
+                            """,
+                            [warning_id, email, person["name"], msg["Message-ID"], subject],
+                        )
+                    mail.send(msg, smtp=smtp)
+            except Exception as exc:
+                log.exception("digest to %s failed", email)
+                failures.append(f"{email}: {exc}")
+                continue
+            sent.append({"email": email, "name": person["name"], "warnings": ids,
+                         "message_id": msg["Message-ID"], "subject": subject})  # fmt: skip
+    if failures:
+        raise RuntimeError(f"{len(failures)} 封预警邮件发送失败：" + "；".join(failures))
+    return sent
