@@ -101,6 +101,13 @@ def cmd_sandbox(args) -> int:
     return sandbox_main(args.rest)
 
 
+# -- quality ------------------------------------------------------------------------------------
+def cmd_quality(args) -> int:
+    from include.quality.cli import main as quality_main
+
+    return quality_main(args.rest)
+
+
 # -- demo ---------------------------------------------------------------------------------------
 def cmd_demo(args) -> int:
     from include import demo
@@ -109,6 +116,9 @@ def cmd_demo(args) -> int:
 
 
 # -- test ---------------------------------------------------------------------------------------
+PASS_THROUGH = ("test", "airflow", "sandbox", "quality")
+
+
 def cmd_test(args) -> int:
     """ruff, sqlfluff and pytest; the first failure stops the run and sets the exit code."""
     bin_dir = Path(sys.executable).parent
@@ -119,7 +129,7 @@ def cmd_test(args) -> int:
     ]
     if any((settings.DBT_DIR / "models").rglob("*.sql")):
         steps.append(("sqlfluff lint", [bin_dir / "sqlfluff", "lint", str(settings.DBT_DIR)]))
-    steps.append(("pytest", [sys.executable, "-m", "pytest", *args.pytest_args]))
+    steps.append(("pytest", [sys.executable, "-m", "pytest", *args.rest]))
     for name, cmd in steps:
         _say(f"==> {name}")
         started = time.monotonic()
@@ -144,8 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--start", default="2026-09-01", help="first day of term in the sandbox")
     demo.set_defaults(func=cmd_demo)
 
-    test = sub.add_parser("test", help="linters and the test suite")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test = sub.add_parser("test", help="linters and the test suite (later words go to pytest)")
     test.set_defaults(func=cmd_test)
 
     db = sub.add_parser("db", help="the warehouse database")
@@ -157,13 +166,18 @@ def main(argv: list[str] | None = None) -> int:
     reg.set_defaults(func=cmd_registry_check)
 
     af = sub.add_parser("airflow", help="run airflow with the platform's environment")
-    af.add_argument("rest", nargs=argparse.REMAINDER)
     af.set_defaults(func=cmd_airflow)
 
     sandbox = sub.add_parser("sandbox", help="the campus sandbox: serve | examples (see --help)")
-    sandbox.add_argument("rest", nargs=argparse.REMAINDER)
     sandbox.set_defaults(func=cmd_sandbox)
 
+    quality = sub.add_parser("quality", help="quality results, holds, warnings (see --help)")
+    quality.set_defaults(func=cmd_quality)
+
+    # Pass-through commands hand every later word (options included) to the tool they wrap.
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in PASS_THROUGH:
+        return parser.parse_args(argv[:1]).func(argparse.Namespace(rest=argv[1:]))
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-from include import airflow_env, settings
+from include import airflow_env, mail, settings
 from include.registry import registry
 from include.warehouse import connection
 from include.warehouse.bootstrap import bootstrap
@@ -102,14 +102,19 @@ def run(args) -> int:
         return migrate.returncode
 
     _say(f"==> [3/5] 校园沙箱 (campus sandbox): {args.scale} 名学生, 开学后 {args.days} 天")
-    with sandbox(args) as base:
+    with sandbox(args) as base, mail.MailCatcher() as catcher:
         _say(f"    {base}  (API: include/sandbox/API.md)")
+        _say(f"    邮件 (SMTP mail catcher): 127.0.0.1:{catcher.port} → {catcher.directory}")
         _say("==> [4/5] 运行全部 DAG (every DAG, end to end)")
         summary_file = _log_path("dag_runs.json")
+        task_log = _log_path("dag_tasks.log")
+        _say(f"    任务日志 (task logs): {task_log}")
         code = subprocess.run(
-            [sys.executable, "-m", "include.orchestrate", "--summary", str(summary_file)],
-            env=airflow_env.environ(sandbox_connections(base)),
+            [sys.executable, "-m", "include.orchestrate", "--summary", str(summary_file),
+             "--log", str(task_log)],
+            env=airflow_env.environ({**sandbox_connections(base), **catcher.connection_env()}),
         ).returncode  # fmt: skip
+        mails = catcher.messages()
 
     _say("==> [5/5] 汇总 (summary)")
     results = json.loads(summary_file.read_text()) if summary_file.exists() else []
@@ -121,4 +126,6 @@ def run(args) -> int:
     _say("      采集日志 run log:    landing.run_log (select * from landing.run_log)")
     _say(f"      Airflow 运行记录:    {airflow_env.airflow_home()} (./run airflow api-server)")
     _say(f"      DAG 运行汇总:        {summary_file}")
+    _say("      质量检查结果:        quality.check_results, quality.day_report")
+    _say(f"      预警邮件 ({len(mails)} 封):     {mail.mail_dir()}")
     return code

@@ -6,12 +6,14 @@ without needing a scheduler. DAGs scheduled on Assets run after the DAGs that pr
 which is the order the scheduler would follow.
 
     python -m include.orchestrate [--only DAG_ID ...] [--logical-date ISO] [--summary FILE]
+                                  [--log FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -20,19 +22,21 @@ from zoneinfo import ZoneInfo
 from include import settings
 
 
-def _assets_consumed(dag) -> set[str]:
-    condition = getattr(dag.timetable, "asset_condition", None)
+def _asset_names(condition) -> set[str]:
+    """Names of the assets in a schedule condition (AssetAny/AssetAll nest arbitrarily)."""
     if condition is None:
         return set()
-    return (
-        {asset.uri for asset in condition.iter_assets().values()}
-        if hasattr(condition, "iter_assets")
-        else set()
-    )
+    if hasattr(condition, "objects"):
+        return set().union(*(_asset_names(o) for o in condition.objects))
+    return {condition.name} if getattr(condition, "name", None) else set()
+
+
+def _assets_consumed(dag) -> set[str]:
+    return _asset_names(getattr(dag.timetable, "asset_condition", None))
 
 
 def _assets_produced(dag) -> set[str]:
-    return {o.uri for t in dag.tasks for o in (t.outlets or []) if hasattr(o, "uri")}
+    return {o.name for t in dag.tasks for o in (t.outlets or []) if getattr(o, "name", None)}
 
 
 def order(dags: list) -> list:
@@ -57,7 +61,7 @@ def order(dags: list) -> list:
 def load_dags(dag_folder: str | None = None) -> list:
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=dag_folder or str(settings.DAGS_DIR), include_examples=False)
+    bag = DagBag(dag_folder=dag_folder or str(settings.DAGS_DIR))  # examples: off by env
     if bag.import_errors:
         lines = [
             f"  {path}: {err.strip().splitlines()[-1]}" for path, err in bag.import_errors.items()
@@ -66,12 +70,12 @@ def load_dags(dag_folder: str | None = None) -> list:
     return list(bag.dags.values())
 
 
-def run_all(only: list[str] | None, logical_date: datetime) -> list[dict]:
+def run_all(only: list[str] | None, logical_date: datetime, say=print) -> list[dict]:
     results = []
     for dag in order(load_dags()):
         if only and dag.dag_id not in only:
             continue
-        print(f"==> 运行 DAG {dag.dag_id}", flush=True)
+        say(f"    运行 {dag.dag_id} …")
         started = time.monotonic()
         run = dag.test(logical_date=logical_date)
         state = str(getattr(run, "state", "unknown"))
@@ -81,7 +85,7 @@ def run_all(only: list[str] | None, logical_date: datetime) -> list[dict]:
             "state": state,
             "seconds": round(time.monotonic() - started, 1),
         })  # fmt: skip
-        print(f"    {dag.dag_id}: {state} ({results[-1]['seconds']} s)", flush=True)
+        say(f"    {dag.dag_id}: {state} ({results[-1]['seconds']} s)")
     return results
 
 
@@ -90,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="DAG ids to run (default: all)")
     parser.add_argument("--logical-date", help="ISO date-time (default: now, Asia/Shanghai)")
     parser.add_argument("--summary", help="write the results as JSON to this file")
+    parser.add_argument("--log", help="send task output to this file, keep progress on screen")
     args = parser.parse_args(argv)
     tz = ZoneInfo(settings.TIMEZONE)
     when = (
@@ -97,7 +102,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.logical_date
         else datetime.now(tz)
     )
-    results = run_all(args.only, when)
+    say = print
+    if args.log:
+        # Task logs (Airflow, dbt, Soda) go to the log file; only progress stays on the terminal.
+        terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8")
+        log = open(args.log, "a", encoding="utf-8")  # open for the life of the process
+        os.dup2(log.fileno(), sys.stdout.fileno())
+        os.dup2(log.fileno(), sys.stderr.fileno())
+
+        def say(text: str) -> None:
+            print(text, file=terminal, flush=True)
+
+    results = run_all(args.only, when, say)
     if args.summary:
         with open(args.summary, "w", encoding="utf-8") as f:
             json.dump(results, f, ensure_ascii=False, indent=2)
