@@ -24,6 +24,7 @@ from include.warehouse import connection
 log = logging.getLogger(__name__)
 TZ = ZoneInfo(settings.TIMEZONE)
 SEVERITY_ORDER = {"未达标": 0, "未通过": 1, "预警": 2, "提醒": 3}
+SHOWN_PER_GROUP = 10
 STATUS_ZH = {"open": "待处理", "acknowledged": "已确认，处理中", "resolved": "已解决"}
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -79,6 +80,41 @@ def pending(conn, day: date) -> dict[str, dict]:
     return people
 
 
+def _group_key(w: dict) -> tuple[str, str, str]:
+    # Indicator warnings of one control point (e.g. every course below the pass-rate line)
+    # share the point's code, the second part of their key; data warnings their check.
+    if w["kind"] == "indicator":
+        return ("indicator", w["warning_key"].split("|")[1], w["severity"])
+    return ("data", w["check_key"] or w["title"], w["severity"])
+
+
+def groups(warnings: list[dict]) -> list[dict]:
+    """Warnings of the same control point or check and severity, worst first; each group shows
+    its first SHOWN_PER_GROUP warnings and says how to query the rest, so a digest stays
+    readable when a control point flags thousands of students."""
+    grouped: dict[tuple, list[dict]] = {}
+    for w in warnings:
+        grouped.setdefault(_group_key(w), []).append(w)
+    out = []
+    for (kind, key, severity), items in grouped.items():
+        first = items[0]
+        label = first["title"]
+        if len(items) > 1 and kind == "indicator":
+            label = f"{first['title'].split('：')[0]}：{first['title'].rsplit(' ', 1)[-1]}（{key}）"
+        where = (
+            f"warning_key like 'indicator|{key}|%'"
+            if kind == "indicator"
+            else (f"check_key = '{key}'")
+        )
+        query = f"select * from quality.warnings where {where} and status <> 'resolved'"
+        out.append({
+            "label": label, "kind": kind, "severity": severity, "principle": first["principle"],
+            "advice": first["advice"], "count": len(items), "shown": items[:SHOWN_PER_GROUP],
+            "more": max(0, len(items) - SHOWN_PER_GROUP), "query": query,
+        })  # fmt: skip
+    return out
+
+
 def render(person: dict, warnings: list[dict], day: date) -> tuple[str, str, str]:
     """Subject, plain text and HTML of one person's digest."""
     for w in warnings:
@@ -95,6 +131,7 @@ def render(person: dict, warnings: list[dict], day: date) -> tuple[str, str, str
     context = {
         "person": person,
         "warnings": warnings,
+        "groups": groups(warnings),
         "escalated": escalated,
         "now": datetime.now(TZ).strftime("%Y-%m-%d %H:%M"),
         "subject": subject,

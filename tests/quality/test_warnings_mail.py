@@ -156,3 +156,29 @@ def test_indicator_warnings_go_to_the_owner_department(quality_url, catcher):
     with psycopg.connect(quality_url, autocommit=True) as conn:
         conn.execute("update marts.fct_control_point_values set status = '达标', value = 72")
     assert warnings.sync_indicator_warnings(quality_url)["resolved"] == synced["opened"]
+
+
+def test_a_digest_groups_many_warnings_of_one_control_point():
+    """Thousands of students below one line make one group with ten examples, not 3,000 items."""
+    from datetime import date, datetime
+
+    from include.quality import digest
+
+    now = datetime(2026, 11, 29, 8, 30, tzinfo=digest.TZ)
+    warnings = [
+        {
+            "warning_id": i, "kind": "indicator", "warning_key": f"indicator|STU02|student:{i}|t",
+            "check_key": None, "severity": "未达标", "title": f"质控点未达标：{i} 不及格学分",
+            "principle": None, "advice": "请分析原因", "detail": f"实际值 {i}", "status": "open",
+            "due_at": now, "opened_at": now, "sample_keys": [], "failing_count": None,
+            "escalated_to_me": False,
+        }
+        for i in range(1, 3001)
+    ]  # fmt: skip
+    person = {"name": "石磊", "role": "质量管理员", "email": "shi.lei@hngy.example.cn"}
+    subject, text, html = digest.render(person, warnings, date(2026, 11, 29))
+    assert "3000 项待处理" in subject
+    assert "归为 1 类" in text and "共 3000 项" in text and "其余 2990 项" in text
+    assert "预警编号 10（" in text and "预警编号 11（" not in text
+    assert "warning_key like &#39;indicator|STU02|%&#39;" in html  # escaped in HTML
+    assert len(text) < 5000
