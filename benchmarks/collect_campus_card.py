@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/collect_campus_card.py [--scale 10000] [--days 21] [--repeat 5]
 
-Starts the campus sandbox as its own process (`python -m include.sandbox serve`) and an
+Starts the campus sandbox as its own process (`python -m sandbox serve`) and an
 embedded PostgreSQL under a temporary XIAOBEN_HOME (or uses XIAOBEN_DATABASE_URL), then measures,
 on the same rows:
 
@@ -92,7 +92,7 @@ def cpu_seconds(parties: dict[str, int], out: dict):
 
 
 def start_sandbox(args, port: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "include.sandbox", "serve", "--port", str(port),
+    cmd = [sys.executable, "-m", "sandbox", "serve", "--port", str(port),
            "--seed", str(args.seed), "--scale", str(args.scale), "--start", args.start,
            "--days", str(args.days)]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)

@@ -6,8 +6,8 @@
 1. Generation, in this process: ``Sandbox(...)`` (organisation, people, every subsystem's
    records and 21 days of clock events), then ``warm()`` (the lazily generated campus-card
    transactions and every resource's served view). Together that is what
-   ``python -m include.sandbox serve`` does before it prints its ready line.
-2. Serving: a separate ``python -m include.sandbox serve`` process (so the client does not share
+   ``python -m sandbox serve`` does before it prints its ready line.
+2. Serving: a separate ``python -m sandbox serve`` process (so the client does not share
    its interpreter), paged through with plain ``requests``: all campus-card transactions of the
    window, PageSize 1000, rows parsed and discarded. Nothing is loaded anywhere.
 """
@@ -29,7 +29,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from include.sandbox import Sandbox  # noqa: E402  (after the path tweak, for a bare checkout)
+from sandbox import Sandbox  # noqa: E402  (after the path tweak, for a bare checkout)
 
 
 def generation(seed: int, scale: int, start: str, days: int) -> dict:
@@ -60,7 +60,7 @@ def serving(seed: int, scale: int, start: str, days: int, page_size: int) -> dic
     command = [
         sys.executable,
         "-m",
-        "include.sandbox",
+        "sandbox",
         "serve",
         "--port",
         str(port),

@@ -112,9 +112,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import psycopg
 
-    from include.sandbox import Sandbox
     from include.warehouse import connection, dbt
     from include.warehouse.bootstrap import bootstrap
+    from sandbox import Sandbox
 
     out: dict = {"scale": args.scale, "days": args.days, "via": args.via, "cpus": os.cpu_count()}
     url = bootstrap()["warehouse"]
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         out["sandbox_seconds"] = round(time.monotonic() - started, 1)
         server = None
         if args.via == "http":
-            from include.sandbox.server import make_server
+            from sandbox.server import make_server
 
             server = make_server(sandbox, port=0)
             threading.Thread(target=server.serve_forever, daemon=True).start()

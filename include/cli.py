@@ -96,7 +96,10 @@ def cmd_airflow(args) -> int:
 
 # -- sandbox ------------------------------------------------------------------------------------
 def cmd_sandbox(args) -> int:
-    from include.sandbox.__main__ import main as sandbox_main
+    try:
+        from sandbox.__main__ import main as sandbox_main
+    except ImportError:  # the production image leaves the sandbox out (Dockerfile)
+        raise SystemExit("此安装不含校园沙箱（sandbox/ 只用于试用与测试）") from None
 
     return sandbox_main(args.rest)
 

@@ -39,7 +39,7 @@ def _log_path(name: str) -> Path:
 
 def sandbox_connections(base_url: str) -> dict[str, str]:
     """AIRFLOW_CONN_* for every subsystem whose file names a connection, pointing at the sandbox."""
-    from include.sandbox import Sandbox
+    from sandbox import Sandbox
 
     env = {}
     for s in registry().subsystems.values():
@@ -58,7 +58,7 @@ def sandbox(args):
     """Start the sandbox as its own process; stop it when the job ends."""
     log = _log_path("sandbox.log").open("w")
     cmd = [
-        sys.executable, "-m", "include.sandbox", "serve", "--port", str(SANDBOX_PORT),
+        sys.executable, "-m", "sandbox", "serve", "--port", str(SANDBOX_PORT),
         "--seed", str(args.seed), "--scale", str(args.scale), "--start", args.start,
         "--days", str(args.days),
     ]  # fmt: skip
@@ -103,7 +103,7 @@ def run(args) -> int:
 
     _say(f"==> [3/5] 校园沙箱 (campus sandbox): {args.scale} 名学生, 开学后 {args.days} 天")
     with sandbox(args) as base, mail.MailCatcher() as catcher:
-        _say(f"    {base}  (API: include/sandbox/API.md)")
+        _say(f"    {base}  (API: sandbox/API.md)")
         _say(f"    邮件 (SMTP mail catcher): 127.0.0.1:{catcher.port} → {catcher.directory}")
         _say("==> [4/5] 运行全部 DAG (every DAG, end to end)")
         summary_file = _log_path("dag_runs.json")

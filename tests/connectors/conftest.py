@@ -58,8 +58,8 @@ class Campus:
 
 @pytest.fixture(scope="module")
 def campus():
-    from include.sandbox import Sandbox
-    from include.sandbox.server import make_server
+    from sandbox import Sandbox
+    from sandbox.server import make_server
 
     sb = Sandbox(seed=2026, scale=SCALE, start="2026-09-01", days=21)
     server = make_server(sb, "127.0.0.1", 0)

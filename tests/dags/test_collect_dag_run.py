@@ -33,8 +33,8 @@ print("RUN " + json.dumps({"state": str(run.state)}))
 
 @pytest.fixture(scope="module")
 def sandbox_url():
-    from include.sandbox import Sandbox
-    from include.sandbox.server import make_server
+    from sandbox import Sandbox
+    from sandbox.server import make_server
 
     sb = Sandbox(seed=2026, scale=300, start="2026-09-01", days=21)
     server = make_server(sb, "127.0.0.1", 0)

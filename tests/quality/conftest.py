@@ -54,7 +54,7 @@ def quality_url(warehouse_url) -> str:
 
 @pytest.fixture(scope="module")
 def sandbox():
-    from include.sandbox import Sandbox
+    from sandbox import Sandbox
 
     sb = Sandbox(seed=2026, scale=300, start="2026-09-01", days=21)
     sb.set_faults(FAULTS)

@@ -35,7 +35,7 @@ def _name(url: str, student_id: str) -> str | None:
 
 
 def test_held_batch_never_reaches_the_marts_and_release_publishes_it(warehouse_url, tmp_path):
-    from include.sandbox import Sandbox
+    from sandbox import Sandbox
 
     url = fresh_database(warehouse_url, "quality_wap_test")
     sb = Sandbox(seed=2026, scale=300, start="2026-09-01", days=21)  # no faults

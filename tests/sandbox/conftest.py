@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from include.sandbox import Sandbox
-from include.sandbox.client import Client
-from include.sandbox.server import make_server
+from sandbox import Sandbox
+from sandbox.client import Client
+from sandbox.server import make_server
 
 SCALE = 300
 

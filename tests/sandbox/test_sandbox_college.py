@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from include.sandbox import Sandbox
-from include.sandbox.codes import NATION, POLITICAL, id_valid
+from sandbox import Sandbox
+from sandbox.codes import NATION, POLITICAL, id_valid
 
-API_MD = Path(__file__).parents[2] / "include" / "sandbox" / "API.md"
+API_MD = Path(__file__).parents[2] / "sandbox" / "API.md"
 
 
 def test_same_seed_same_college_and_clock_path_does_not_matter():

@@ -7,9 +7,9 @@ import json
 import pytest
 import requests
 
-from include.sandbox import Sandbox
-from include.sandbox.codes import id_valid
-from include.sandbox.faults import DEFECT_CLASSES, HOSTILE
+from sandbox import Sandbox
+from sandbox.codes import id_valid
+from sandbox.faults import DEFECT_CLASSES, HOSTILE
 
 
 def test_faults_are_off_by_default():

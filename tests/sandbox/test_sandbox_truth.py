@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import requests
 
-from include.sandbox import SUBSYSTEMS, Sandbox
+from sandbox import SUBSYSTEMS, Sandbox
 
 RESOURCES = [
     (s, r) for s, info in Sandbox(scale=200, days=0).catalog().items() for r in info["resources"]
@@ -131,7 +131,7 @@ def test_one_command_starts_it(tmp_path, free_port):
     command = [
         sys.executable,
         "-m",
-        "include.sandbox",
+        "sandbox",
         "serve",
         "--port",
         str(port),

@@ -76,8 +76,8 @@ def _fresh_database(server_url: str) -> str:
 @pytest.fixture(scope="session")
 def campus(warehouse_url):
     """The sandbox college, collected in full and built by dbt (`dbt build`)."""
-    from include.sandbox import Sandbox
-    from include.sandbox.server import make_server
+    from sandbox import Sandbox
+    from sandbox.server import make_server
 
     sandbox = Sandbox(seed=2026, scale=SCALE, start=START, days=DAYS)
     server = make_server(sandbox, port=0)

@@ -1,6 +1,6 @@
 """Regenerate the "Example request and response per subsystem" section of API.md.
 
-    python -m include.sandbox examples          # rewrites the section in place
+    python -m sandbox examples          # rewrites the section in place
 
 Runs a small sandbox (seed 2026, scale 300) on a free port, makes one real request per
 subsystem with the reference client and writes request and (trimmed) response as Markdown.

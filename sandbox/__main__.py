@@ -1,4 +1,4 @@
-"""``python -m include.sandbox serve --port 8765 --seed 2026 --scale 10000 ...``"""
+"""``python -m sandbox serve --port 8765 --seed 2026 --scale 10000 ...``"""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .server import serve
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m include.sandbox", description="校园沙箱：模拟学院的14个子系统接口"
+        prog="python -m sandbox", description="校园沙箱：模拟学院的14个子系统接口"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="启动沙箱 HTTP 服务")
