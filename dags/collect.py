@@ -11,6 +11,10 @@ and run log follow with no code change. Each DAG takes from its file
   and writes its `landing.run_log` row. Its outlet is the Asset `raw_<id>.<resource>`
   (`connectors.dag_support.raw_asset`), which the warehouse build follows.
 
+A broken subsystem file breaks only itself: its DAG `collect__<file name>` is still built, as
+a DAG that fails at once with the file's one-line error (file, field, problem, fix) in its
+description, documentation and task log, and every valid file gets its normal DAG.
+
 The code lives in `connectors/`; this file only loops over the files.
 """
 
@@ -19,11 +23,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
+from airflow.exceptions import AirflowFailException
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronTriggerTimetable, Param, get_parsing_context
 
 from connectors.dag_support import doc_md, raw_asset, run_pull
-from connectors.spec import api_specs, registry
+from include.registry import registry_and_errors
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
 
@@ -36,13 +41,40 @@ def params() -> dict:
     }
 
 
+def broken_file(message: str) -> None:
+    raise AirflowFailException(f"子系统文件有误，请修正后再采集 (fix the file): {message}")
+
+
 _parsing = get_parsing_context().dag_id  # a task run only needs its own DAG built
 
-for sid, spec in api_specs().items():
-    dag_id = f"collect__{sid}"
+registry, broken = registry_and_errors()
+
+for error in broken:
+    dag_id = f"collect__{error.path.stem}"
     if _parsing and _parsing != dag_id:
         continue
-    s = registry().subsystems[sid]
+    with DAG(
+        dag_id=dag_id,
+        description=f"子系统文件有误，无法采集：{error}"[:200],
+        schedule="@once",  # fails once, visibly, until the file is fixed
+        start_date=START,
+        catchup=False,
+        tags=["collect", "配置错误", error.path.stem],
+        doc_md=f"**子系统文件有误 (broken subsystem file)**\n\n`{error}`",
+    ) as dag:
+        PythonOperator(
+            task_id="fix_the_subsystem_file",
+            python_callable=broken_file,
+            op_kwargs={"message": str(error)},
+            retries=0,
+        )
+    globals()[dag_id] = dag
+
+for sid, s in registry.subsystems.items():
+    spec = s.api
+    dag_id = f"collect__{sid}"
+    if spec is None or (_parsing and _parsing != dag_id):
+        continue
     with DAG(
         dag_id=dag_id,
         description=f"采集{s.name_zh}：{s.content}"[:200],

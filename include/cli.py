@@ -3,7 +3,7 @@
 xiaoben demo              the main job: the whole platform end to end on the sandbox
 xiaoben test [ARGS]       linters and tests (what CI runs)
 xiaoben db start|stop|status|url|bootstrap
-xiaoben registry check    Table 1 as loaded from connectors/, or a one-line error
+xiaoben registry check    Table 1 as loaded from connectors/, or one line per broken file
 xiaoben airflow ARGS      the airflow command with the platform's environment (UI, CLI)
 """
 
@@ -26,12 +26,16 @@ def _say(text: str) -> None:
 
 # -- registry -----------------------------------------------------------------------------------
 def cmd_registry_check(_args) -> int:
-    from include.registry import RegistryError, load_registry
+    """Every file the DAG folder reads, validated in one pass; one line per broken file."""
+    from include.registry import RegistryError, load_subsystems
 
     try:
-        reg = load_registry()
-    except RegistryError as exc:
+        reg, errors = load_subsystems()
+    except RegistryError as exc:  # departments.yml: every subsystem depends on it
+        errors, reg = [exc], None
+    for exc in errors:
         print(f"错误 (registry error): {exc}", file=sys.stderr)
+    if errors:
         return 2
     _say(
         f"{len(reg.subsystems)} 个子系统 (subsystems), {len(reg.departments)} 个部门 (departments)"

@@ -43,7 +43,7 @@ def sandbox_connections(base_url: str) -> dict[str, str]:
 
     env = {}
     for s in registry().subsystems.values():
-        conn_id = (s.api or {}).get("connection")
+        conn_id = s.api.connection if s.api else None
         if not conn_id:
             continue
         key, secret = Sandbox.credentials(s.id)

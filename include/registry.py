@@ -1,24 +1,46 @@
-"""Table 1 as data (Articles 5-6): the subsystem files and the departments file.
+"""Table 1 as data (Articles 5-6): one registry, one loader, one validator.
 
-Each `connectors/subsystems/<id>.yml` is one row of Table 1; `connectors/departments.yml`
-names every department, its head, its vice-president and its quality administrators.
-Adding or re-assigning a subsystem is a change of these files, never of code. A bad file is
-refused with one line naming the file, the field and the fix.
+Each `connectors/subsystems/<id>.yml` is one row of Table 1 plus its API description (`api:`)
+and its field declarations; `connectors/departments.yml` names every department, its head,
+its vice-president and its quality administrators. Adding or re-assigning a subsystem is a
+change of these files, never of code.
+
+Every file is validated in one pass by the pydantic models below (the Table 1 part, the
+`api:` part and the departments file alike); a bad file is refused with one line naming the
+file, the field, the problem and the fix, in Chinese and English. The validated data is then
+turned into the small frozen dataclasses the rest of the platform reads (`Subsystem`,
+`Department`, and `connectors.spec.ApiSpec` for the HTTP client).
+
+`registry()` is the registry of this checkout; `XIAOBEN_SUBSYSTEMS_DIR` and
+`XIAOBEN_DEPARTMENTS_FILE` point it elsewhere (tests, trials). `load_subsystems()` loads each
+file on its own, so one broken file does not hide the others (the DAG factory uses it).
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from croniter import croniter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from connectors import spec as api
 from include import settings
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -27,19 +49,8 @@ KINDS = {"functional": 1, "teaching_support": 1, "school": 2}  # kind -> quality
 SCHOOL_LINES = ("党", "政")
 FREQUENCIES = ("hourly", "daily", "weekly", "thrice_monthly", "monthly", "termly", "yearly")
 GROUP_ALL, GROUP_SCHOOLS = "全部部门", "各院系"
-SUBSYSTEM_FIELDS = {
-    "id",
-    "name_zh",
-    "name_en",
-    "content",
-    "description",
-    "collectors",
-    "organising_departments",
-    "managing_departments",
-    "schedule",
-    "plan",
-    "api",
-}
+PII_CLASSES = ("id_number", "phone", "bank_card", "address", "name")
+FIELD_TYPES = ("code", "text", "int", "number", "amount", "date", "timestamp", "bool", "json")
 
 
 class RegistryError(ValueError):
@@ -50,7 +61,14 @@ class RegistryError(ValueError):
             shown = path.resolve().relative_to(settings.ROOT)
         except ValueError:
             shown = path
+        self.path, self.field = path, fieldname
         super().__init__(f"{shown}: {fieldname}: {problem} — {fix}")
+
+
+SpecError = RegistryError  # the `api:` part is validated by the same code
+
+
+# -- runtime shapes (what the platform reads) ---------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -77,6 +95,7 @@ class Department:
     vice_president: VicePresident
     quality_administrators: tuple[Person, ...]
     code: str | None = None  # the unit code (部门代码) the campus systems use
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,7 +127,7 @@ class Subsystem:
     timezone: str
     plan: Plan
     source_file: Path
-    api: dict[str, Any] | None = None
+    api: api.ApiSpec | None = None
 
     @property
     def raw_schema(self) -> str:
@@ -135,6 +154,887 @@ class Registry:
         return list({p.email: p for p in people}.values())
 
 
+# -- the validator: pydantic models of the files, errors as one bilingual line -----------------
+
+
+def fail(problem: str, fix: str, at: str = "") -> PydanticCustomError:
+    """A validation error with its own wording; `at` extends the field path (e.g. `.type`)."""
+    return PydanticCustomError(
+        "registry", "{problem} — {fix}", {"problem": problem, "fix": fix, "at": at}
+    )
+
+
+def _hint(value: str, allowed, what_zh: str, what_en: str) -> str:
+    close = difflib.get_close_matches(str(value), list(allowed), 1)
+    if close:
+        return f"是否应为 '{close[0]}'？(did you mean '{close[0]}'?)"
+    return f"{what_zh} ({what_en})"
+
+
+class _Model(BaseModel):
+    """Unknown keys are refused with a did-you-mean (a typo must never be silently ignored)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, arbitrary_types_allowed=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise fail(
+                "必须是映射 (must be a mapping)", "在其下写 `键: 值` (write `key: value` fields)"
+            )
+        allowed = {f.alias or n for n, f in cls.model_fields.items()}
+        for key in data:
+            if key not in allowed:
+                hint = _hint(key, allowed, "见 connectors/README.md", "see connectors/README.md")
+                raise fail("未知字段 (unknown field)", hint, at=f".{key}")
+        return data
+
+
+Text = Annotated[str, Field(min_length=1)]
+
+
+def _email(value: str | None) -> str | None:
+    if value is not None and not EMAIL_PATTERN.match(value):
+        raise fail(
+            f"'{value}' 不是电子邮件地址 (is not an e-mail address)",
+            "写成 name@domain (write it as name@domain)",
+        )
+    return value
+
+
+def _date_format(value: str | None) -> str | None:
+    if value is not None and not api.is_date_format(value):
+        raise fail(
+            f"'{value}' 不是日期格式 (is not a date format)",
+            "用接口文档的写法 (use the vendor notation: yyyy-MM-dd HH:mm:ss, yyyyMMdd …), "
+            "iso 或 epoch_ms",
+        )
+    return value
+
+
+def _duration(value: Any):
+    if value is None:
+        return None
+    try:
+        return api.parse_duration(value)
+    except ValueError:
+        raise fail(
+            f"'{value}' 不是时长 (is not a duration)", "写成 31d、12h 或 30m (write e.g. 31d)"
+        ) from None
+
+
+# ---- departments.yml
+
+
+class PersonIn(_Model):
+    name: Text
+    email: Text
+    line: Literal["党", "政"] | None = None
+
+    _check_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+
+
+class VicePresidentIn(PersonIn):
+    id: Text
+    title: Text
+
+
+class DepartmentIn(_Model):
+    name: Text
+    code: Any = None
+    full_name: str | None = None
+    kind: Literal["functional", "teaching_support", "school"]
+    head: PersonIn
+    vice_president: Text
+    quality_administrators: list[PersonIn] = []
+    roles: list[Text] = []
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v):
+        if v is not None and (not isinstance(v, str) or not v.isdigit()):
+            raise fail(
+                f"'{v}' 不是数字串 (is not a digit string)",
+                '给单位代码加引号 (quote it: code: "203")',
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _quality_administrators(self):
+        qas = self.quality_administrators
+        if self.kind == "school":
+            lines = sorted(q.line or "" for q in qas)
+            if len(qas) != 2 or lines != sorted(SCHOOL_LINES):
+                raise fail(
+                    f"院系需要党、政两条线各一名质量管理员 (a school (院系) needs two quality "
+                    f"administrators, one per line (党, 政); found {len(qas)} with lines {lines})",
+                    "添加 `line: 党` 与 `line: 政` 各一人 (add one with `line: 党` and one with "
+                    "`line: 政`)",
+                    at=".quality_administrators",
+                )
+        elif len(qas) != KINDS[self.kind]:
+            raise fail(
+                f"{self.kind} 部门需要恰好一名质量管理员 (a {self.kind} department needs exactly "
+                f"one quality administrator, found {len(qas)})",
+                "列出一人 {name, email} (list one {name, email})",
+                at=".quality_administrators",
+            )
+        return self
+
+
+class DepartmentsFile(_Model):
+    vice_presidents: list[VicePresidentIn] = []
+    departments: list[DepartmentIn] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self):
+        vps = [vp.id for vp in self.vice_presidents]
+        seen: set[str] = set()
+        for d in self.departments:
+            where = f"departments[{d.name}]"
+            if d.name in seen:
+                raise fail(
+                    "重复列出 (listed twice)", "每个部门只保留一项 (keep one entry)", at=where
+                )
+            seen.add(d.name)
+            if d.vice_president not in vps:
+                raise fail(
+                    f"未知的分管副院长 (unknown vice-president '{d.vice_president}')",
+                    f"用 vice_presidents 中的 id (use one of {', '.join(vps)})",
+                    at=f"{where}.vice_president",
+                )
+        return self
+
+
+# ---- the api: part of a subsystem file
+
+
+class MatchIn(_Model):
+    status: int | list[int] = []
+    path: str | None = None
+    in_: Any = Field(None, alias="in")
+    equals: Any = None
+    exists: bool = False
+
+    @model_validator(mode="after")
+    def _matches_something(self):
+        if self.path is None and not self.status:
+            raise fail(
+                "什么也不匹配 (matches nothing)",
+                "给出 status: 和/或 path: 与 in: (give status: and/or path: with in:)",
+            )
+        if self.path is not None and self.in_ is None and self.equals is None and not self.exists:
+            raise fail(
+                "只有 path 没有值 (a path without values)",
+                "添加 in: [...] 或 exists: true (add in: or exists: true)",
+            )
+        return self
+
+    def build(self) -> api.Match:
+        status = self.status if isinstance(self.status, list) else [self.status]
+        values = (
+            self.in_ if self.in_ is not None else ([self.equals] if self.equals is not None else [])
+        )
+        values = values if isinstance(values, list) else [values]
+        return api.Match(tuple(status), self.path, tuple(api._text(v) for v in values), self.exists)
+
+
+class RuleIn(MatchIn):
+    action: Literal["refresh", "retry", "fail"]
+    wait: float | str | None = None
+
+    def build(self) -> api.Rule:
+        return api.Rule(super().build(), self.action, self.wait)
+
+
+class ResponsesIn(_Model):
+    success: MatchIn | None = None
+    message_path: str | None = None
+    rules: list[RuleIn] = []
+
+    def build(self) -> api.Responses:
+        success = self.success.build() if self.success else None
+        return api.Responses(success, self.message_path, tuple(r.build() for r in self.rules))
+
+
+class LoginIn(_Model):
+    method: Literal["GET", "POST"] = "POST"
+    path: Text
+    json_: dict | None = Field(None, alias="json")
+    form: dict | None = None
+    params: dict | None = None
+
+
+class SendIn(_Model):
+    header: str | None = None
+    query: str | None = None
+    value: str = "{token}"
+
+
+class SignatureIn(_Model):
+    param: Text
+    value: Text
+    algorithm: Literal["sha1", "sha256", "md5"] = "sha1"
+
+
+class NoAuthIn(_Model):
+    type: Literal["none"]
+
+
+class TokenAuthIn(_Model):
+    type: Literal["token"]
+    login: LoginIn
+    success: MatchIn | None = None
+    token_path: Text
+    send: SendIn
+
+    @field_validator("send")
+    @classmethod
+    def _where(cls, v: SendIn):
+        if not (v.header or v.query):
+            raise fail(
+                "没有说明令牌放在哪里 (does not say where the token goes)",
+                "添加 header: 或 query: (add header: or query:)",
+            )
+        return v
+
+
+class SessionAuthIn(_Model):
+    type: Literal["session"]
+    login: LoginIn
+    success: MatchIn | None = None
+
+
+class SignatureAuthIn(_Model):
+    type: Literal["signature"]
+    params: dict = {}
+    signature: SignatureIn
+
+
+AuthIn = Annotated[
+    NoAuthIn | TokenAuthIn | SessionAuthIn | SignatureAuthIn, Field(discriminator="type")
+]
+
+
+def _auth(a: Any) -> api.Auth:
+    if a is None or a.type == "none":
+        return api.Auth(type="none")
+    login = a.login.model_dump(by_alias=True, exclude_none=True) if hasattr(a, "login") else None
+    send = getattr(a, "send", None)
+    sig = getattr(a, "signature", None)
+    return api.Auth(
+        type=a.type,
+        login=login,
+        success=a.success.build() if getattr(a, "success", None) else None,
+        token_path=getattr(a, "token_path", None),
+        send_header=send.header if send else None,
+        send_query=send.query if send else None,
+        send_value=send.value if send else "{token}",
+        params=getattr(a, "params", {}) or {},
+        signature_param=sig.param if sig else None,
+        signature_algorithm=sig.algorithm if sig else "sha1",
+        signature_value=sig.value if sig else "",
+    )
+
+
+class _PagingIn(_Model):
+    records: str | None = None
+    total: str | None = None
+    pages: str | None = None
+    has_more: str | None = None
+    next_cursor: str | None = None
+    next: str | None = None
+    page_param: str | None = None
+    size_param: str | None = None
+    size: Annotated[int, Field(gt=0)] | None = None
+    start: Any = None
+    offset_param: str | None = None
+    cursor_param: str | None = None
+    verify_total: bool = True
+    overlap: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _overlap(self):
+        if self.overlap and self.type != "offset":
+            raise fail(
+                "只有 offset 分页可以重叠 (only offset paging can overlap)",
+                "删除它 (remove it)",
+                at=".overlap",
+            )
+        if self.overlap and self.overlap >= (self.size or 0):
+            raise fail(
+                f"'{self.overlap}'",
+                "小于 size 的小整数 (a small integer below size, e.g. 5)",
+                at=".overlap",
+            )
+        return self
+
+    def build(self) -> api.Pagination:
+        return api.Pagination(**self.model_dump())
+
+
+class SinglePagingIn(_PagingIn):
+    type: Literal["single"]
+
+
+class PageNumberPagingIn(_PagingIn):
+    type: Literal["page_number"]
+    page_param: Text
+    size_param: Text
+
+
+class OffsetPagingIn(_PagingIn):
+    type: Literal["offset"]
+    offset_param: Text
+    size_param: Text
+
+    @model_validator(mode="after")
+    def _end(self):
+        if not (self.total or self.has_more):
+            raise fail(
+                "offset 分页没有结束信号 (offset paging without an end signal)",
+                "添加 total: 或 has_more: (add total: or has_more:)",
+            )
+        return self
+
+
+class CursorPagingIn(_PagingIn):
+    type: Literal["cursor"]
+    cursor_param: Text
+
+    @model_validator(mode="after")
+    def _end(self):
+        if not (self.next_cursor or self.has_more):
+            raise fail(
+                "cursor 分页没有结束信号 (cursor paging without an end signal)",
+                "添加 next_cursor: (add next_cursor:)",
+            )
+        return self
+
+
+class NextLinkPagingIn(_PagingIn):
+    type: Literal["next_link"]
+    next: Text
+
+
+PaginationIn = Annotated[
+    SinglePagingIn | PageNumberPagingIn | OffsetPagingIn | CursorPagingIn | NextLinkPagingIn,
+    Field(discriminator="type"),
+]
+
+
+class CursorIn(_Model):
+    field: Text
+    format: Text
+    param_format: str | None = None
+    since_param: Text
+    until_param: str | None = None
+    max_span: Any = None
+    lookback: Any = None
+    initial: str = "1970-01-01"
+    until_margin: Any = None
+    until_inclusive: bool = False
+
+    _formats = field_validator("format", "param_format")(
+        classmethod(lambda cls, v: _date_format(v))
+    )
+    _durations = field_validator("max_span", "lookback", "until_margin")(
+        classmethod(lambda cls, v: _duration(v) and v)
+    )
+
+    @field_validator("initial", mode="before")
+    @classmethod
+    def _initial(cls, v):
+        v = str(v)
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}.*|-\d+[dh]", v):
+            raise fail(f"'{v}'", "写日期或相对天数 (write a date (2025-09-01) or -365d)")
+        return v
+
+    def build(self) -> api.Cursor:
+        from datetime import timedelta
+
+        return api.Cursor(
+            field=self.field,
+            format=self.format,
+            param_format=self.param_format or self.format,
+            since_param=self.since_param,
+            until_param=self.until_param,
+            max_span=_duration(self.max_span),
+            lookback=_duration(self.lookback) or timedelta(0),
+            initial=self.initial,
+            until_margin=_duration(self.until_margin) or timedelta(days=1),
+            until_inclusive=self.until_inclusive,
+        )
+
+
+class FieldIn(_Model):
+    """One source field: how it is checked at landing and what it becomes in staging."""
+
+    column: str | None = None  # English snake_case column name in staging
+    type: Literal[FIELD_TYPES] | None = None
+    format: str | None = None
+    code_set: str | None = None
+    description: str | None = None  # Chinese description (dbt, PostgreSQL comments)
+    pii: Literal[PII_CLASSES] | None = None
+    tests: list[str] = []
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, v):
+        return v if v in api.ID_FORMATS else _date_format(v)
+
+    @field_validator("code_set")
+    @classmethod
+    def _code_set(cls, v):
+        if v is None:
+            return v
+        from connectors.validate import code_set_names
+
+        names = code_set_names()
+        if v not in names:
+            raise fail(
+                f"没有代码集 (no code set '{v}')",
+                _hint(v, names, "用 dbt_project/seeds/codes/ 中的代码集",
+                      "use a code set of dbt_project/seeds/codes/"),
+            )  # fmt: skip
+        return v
+
+    @field_validator("column")
+    @classmethod
+    def _column(cls, v):
+        if v is not None and not ID_PATTERN.match(v):
+            raise fail(
+                f"'{v}' 不是 snake_case (is not snake_case)", "用 a-z、0-9 和 _ (use a-z0-9_)"
+            )
+        return v
+
+
+class ForEachIn(_Model):
+    resource: str | None = None
+    field: str | None = None
+    param: Text
+    batch: Annotated[int, Field(gt=0)] | None = None
+    include: list = []
+    values: list | None = None
+
+    @model_validator(mode="after")
+    def _source(self):
+        if self.values is None and not (self.resource and self.field):
+            raise fail(
+                "没有说明参数值从哪里来 (says neither where the values come from)",
+                "写 resource 与 field，或固定的 values (give resource and field, or values)",
+            )
+        return self
+
+
+class DetailIn(_Model):
+    path: Text
+    id_param: Text
+    method: Literal["GET", "POST"] = "POST"
+    body: Literal["query", "json", "form"] = "json"
+    records: str | None = None
+
+
+class RecurseIn(_Model):
+    field: Text
+    param: Text
+
+
+class ResourceIn(_Model):
+    description: str = ""
+    path: Text
+    method: Literal["GET", "POST"] = "GET"
+    body: Literal["query", "json", "form"]
+    params: dict = {}
+    primary_key: list[Text] | None = None
+    key_from: Literal["record", "id"] = "record"
+    cursor: CursorIn | None = None
+    pagination: PaginationIn
+    required: list[str] = []
+    fields: dict[str, FieldIn] = {}
+    for_each: ForEachIn | None = None
+    detail: DetailIn | None = None
+    recurse: RecurseIn | None = None
+    land: bool = True
+    auth: AuthIn | None = None
+    responses: ResponsesIn | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shape(cls, data):
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("method"), str):
+                data["method"] = data["method"].upper()
+            data.setdefault("body", "query" if data.get("method", "GET") == "GET" else "json")
+            if isinstance(data.get("primary_key"), str):
+                data["primary_key"] = [data["primary_key"]]
+            if isinstance(data.get("pagination"), dict):
+                data["pagination"] = {"type": "single", **data["pagination"]}
+            elif data.get("pagination") is None:
+                data["pagination"] = {"type": "single"}
+            if isinstance(data.get("auth"), dict):
+                data["auth"] = {"type": "none", **data["auth"]}
+        return data
+
+    @model_validator(mode="after")
+    def _keys(self):
+        if self.land and not self.primary_key:
+            raise fail(
+                "缺少主键 (missing)",
+                "列出主键字段 (list the key field(s), e.g. [xh])",
+                at=".primary_key",
+            )
+        if self.key_from == "id" and self.detail is None:
+            raise fail(
+                "id 需要 detail: 请求 (id needs a detail: request)",
+                "添加 detail: 或用 record (add detail: or use record)",
+                at=".key_from",
+            )
+        return self
+
+    def build(self, name: str) -> api.Resource:
+        fe = self.for_each
+        return api.Resource(
+            name=name,
+            path=self.path,
+            method=self.method,
+            body=self.body,
+            params=dict(self.params),
+            primary_key=tuple(self.primary_key or ()),
+            key_from=self.key_from,
+            cursor=self.cursor.build() if self.cursor else None,
+            pagination=self.pagination.build(),
+            required=tuple(self.required),
+            fields={
+                n: api.FieldHint(
+                    f.code_set, f.format, f.column, f.type, f.description, f.pii, tuple(f.tests)
+                )
+                for n, f in self.fields.items()
+            },
+            for_each=api.ForEach(
+                fe.resource,
+                fe.field,
+                fe.param,
+                fe.batch,
+                tuple(fe.include),
+                tuple(fe.values) if fe.values is not None else None,
+            )
+            if fe
+            else None,
+            detail=api.Detail(**self.detail.model_dump()) if self.detail else None,
+            recurse=api.Recurse(self.recurse.field, self.recurse.param) if self.recurse else None,
+            land=self.land,
+            description=self.description,
+            auth=_auth(self.auth) if self.auth else None,
+            responses=self.responses.build() if self.responses else None,
+        )
+
+
+class DefaultsIn(_Model):
+    method: Literal["GET", "POST", "get", "post"] | None = None
+    body: Literal["query", "json", "form"] | None = None
+    params: dict = {}
+    pagination: dict = {}
+    cursor: dict = {}
+
+    @field_validator("pagination")
+    @classmethod
+    def _pagination_type(cls, v):
+        tags = ("single", "page_number", "offset", "cursor", "next_link")
+        if "type" in v and v["type"] not in tags:
+            raise fail(
+                f"未知类型 (unknown type '{v['type']}')",
+                f"用其中之一 (use one of {', '.join(tags)})",
+                at=".type",
+            )
+        return v
+
+
+class ApiIn(_Model):
+    connection: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    timeout: Annotated[float, Field(gt=0)] = 30
+    rate_limit: Annotated[float, Field(gt=0)] = 20
+    concurrency: Annotated[int, Field(ge=1)] = 1
+    max_attempts: Annotated[int, Field(ge=1)] = 8
+    auth: AuthIn = NoAuthIn(type="none")
+    responses: ResponsesIn = ResponsesIn()
+    defaults: DefaultsIn = DefaultsIn()
+    resources: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], ResourceIn] = Field(
+        min_length=1
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data):
+        """Each resource inherits `defaults:` (method, body, params, pagination, cursor)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if isinstance(data.get("auth"), dict):
+            data["auth"] = {"type": "none", **data["auth"]}
+        defaults = data.get("defaults") or {}
+        resources = data.get("resources")
+        if not isinstance(defaults, dict) or not isinstance(resources, dict):
+            return data
+        merged = {}
+        for name, res in resources.items():
+            if not isinstance(res, dict):
+                merged[name] = res
+                continue
+            res = dict(res)
+            for key in ("method", "body"):
+                if key not in res and defaults.get(key) is not None:
+                    res[key] = defaults[key]
+            for key in ("params", "pagination"):
+                if isinstance(defaults.get(key), dict) and isinstance(res.get(key, {}), dict):
+                    res[key] = {**defaults[key], **(res.get(key) or {})}
+            if res.get("cursor") is not None and isinstance(defaults.get("cursor"), dict):
+                if isinstance(res["cursor"], dict):
+                    res["cursor"] = {**defaults["cursor"], **res["cursor"]}
+            merged[name] = res
+        data["resources"] = merged
+        return data
+
+    @model_validator(mode="after")
+    def _references(self):
+        for name, res in self.resources.items():
+            fe = res.for_each
+            if fe and fe.resource is not None and fe.resource not in self.resources:
+                raise fail(
+                    f"未知资源 (unknown resource '{fe.resource}')",
+                    f"用 (use one of) {', '.join(self.resources)}",
+                    at=f".resources.{name}.for_each.resource",
+                )
+        return self
+
+    def build(self, sid: str, path: Path) -> api.ApiSpec:
+        return api.ApiSpec(
+            subsystem=sid,
+            source_file=path,
+            connection=self.connection,
+            timeout=self.timeout,
+            rate_limit=self.rate_limit,
+            concurrency=self.concurrency,
+            max_attempts=self.max_attempts,
+            auth=_auth(self.auth),
+            responses=self.responses.build(),
+            resources={n: r.build(n) for n, r in self.resources.items()},
+        )
+
+
+# ---- the Table 1 part of a subsystem file
+
+
+class CollectorIn(_Model):
+    role: Text
+    department: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+    _check_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
+
+    @field_validator("department")
+    @classmethod
+    def _department(cls, v, info: ValidationInfo):
+        departments = (info.context or {}).get("departments", {})
+        if v is not None and v not in departments:
+            raise fail(
+                f"未知部门 (unknown department '{v}')",
+                _hint(
+                    v,
+                    departments,
+                    "先加到 connectors/departments.yml",
+                    "add it to connectors/departments.yml",
+                ),
+            )
+        return v
+
+
+class ScheduleIn(_Model):
+    cron: Text
+    timezone: str = settings.TIMEZONE
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v):
+        if len(v.split()) != 5 or not croniter.is_valid(v):
+            raise fail(
+                f"'{v}' 不是合法的 5 段 cron (is not a valid 5-field cron)",
+                "写成 分 时 日 月 周 (write minute hour day month weekday, e.g. '30 1 * * *')",
+            )
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v):
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise fail(
+                f"未知时区 (unknown time zone '{v}')",
+                "用 IANA 名称 (use an IANA name such as Asia/Shanghai)",
+            ) from None
+        return v
+
+
+class PlanIn(_Model):
+    frequency: Literal[FREQUENCIES]
+    deadline_hours: Annotated[int, Field(gt=0, strict=True)]
+    note: str = ""
+
+
+def _departments(value: Any, info: ValidationInfo) -> tuple[str, ...]:
+    departments = (info.context or {}).get("departments", {})
+    if value in (None, [], ""):
+        raise fail("缺少 (missing)", f"添加 (add) `{info.field_name}: [<部门名>]` (Table 1)")
+    names: list[str] = []
+    for name in [value] if isinstance(value, str) else value:
+        if name == GROUP_ALL:
+            names.extend(departments)
+        elif name == GROUP_SCHOOLS:
+            names.extend(n for n, d in departments.items() if d.kind == "school")
+        elif name in departments:
+            names.append(name)
+        else:
+            raise fail(
+                f"未知部门 (unknown department '{name}')",
+                _hint(name, [*departments, GROUP_ALL, GROUP_SCHOOLS],
+                      "先加到 connectors/departments.yml", "add it to connectors/departments.yml"),
+            )  # fmt: skip
+    return tuple(dict.fromkeys(names))
+
+
+class SubsystemFile(_Model):
+    id: Text
+    name_zh: Text
+    name_en: Text
+    content: Text
+    description: Text
+    collectors: list[CollectorIn] = Field(min_length=1)
+    organising_departments: Any = None
+    managing_departments: Any = None
+    schedule: ScheduleIn
+    plan: PlanIn
+    api: ApiIn | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required_departments(cls, data):
+        if isinstance(data, dict):  # validators of absent fields do not run: make them present
+            data = {"organising_departments": None, "managing_departments": None, **data}
+        return data
+
+    _depts = field_validator("organising_departments", "managing_departments")(
+        classmethod(lambda cls, v, info: _departments(v, info))
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v, info: ValidationInfo):
+        stem = (info.context or {}).get("stem")
+        if not ID_PATTERN.match(v):
+            raise fail(
+                f"'{v}' 不是 snake_case (is not snake_case)",
+                "用 a-z、0-9 和 _ (use a-z, 0-9 and _)",
+            )
+        if stem and v != stem:
+            raise fail(
+                f"'{v}' 与文件名不一致 ('{v}' differs from the file name)",
+                f"文件名改为 {v}.yml 或写 id: {stem} (name the file {v}.yml or set id: {stem})",
+            )
+        return v
+
+
+# ---- ValidationError → one line
+
+
+_TAGGED = {"pagination", "auth"}
+_TAGS = {
+    "none", "token", "session", "signature",
+    "single", "page_number", "offset", "cursor", "next_link",
+}  # fmt: skip
+
+
+def _where(loc: tuple, data: Any) -> str:
+    parts: list[str] = []
+    node = data
+    for i, item in enumerate(loc):
+        if item in _TAGS and i and loc[i - 1] in _TAGGED:
+            continue  # the union member pydantic tried, not a field of the file
+        if isinstance(item, int):
+            name = node[item].get("name") if isinstance(node, list) and item < len(node) \
+                and isinstance(node[item], dict) else None  # fmt: skip
+            parts.append(f"[{name or item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+        try:
+            node = node[item]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return "".join(parts) or "(top)"
+
+
+def _one_line(path: Path, exc: ValidationError, data: Any) -> RegistryError:
+    err = exc.errors()[0]
+    where = _where(tuple(err["loc"]), data)
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    last = str(err["loc"][-1]) if err["loc"] else "?"
+    if kind == "registry":
+        where = (where if where != "(top)" else "") + ctx.get("at", "")
+        where = where.lstrip(".") or "(top)"
+        return RegistryError(path, where, ctx["problem"], ctx["fix"])
+    if kind == "missing":
+        return RegistryError(path, where, "缺少 (missing or empty)", f"添加 (add) `{last}:`")
+    if kind in ("string_too_short", "too_short"):
+        return RegistryError(
+            path, where, "为空 (missing or empty)", f"给 `{last}:` 写上值 (give it a value)"
+        )
+    if kind == "union_tag_invalid":
+        tags = ctx.get("expected_tags", "")
+        return RegistryError(
+            path, f"{where}.type", f"未知类型 (unknown type '{ctx.get('tag')}')",
+            f"用其中之一 (use one of {tags})",
+        )  # fmt: skip
+    if kind == "union_tag_not_found":
+        return RegistryError(
+            path, f"{where}.type", "缺少 type (missing type)", "添加 (add) `type:`"
+        )
+    if kind == "literal_error":
+        return RegistryError(
+            path, where, f"未知取值 (unknown value '{value}')",
+            f"用其中之一 (use one of {ctx.get('expected')})",
+        )  # fmt: skip
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return RegistryError(
+            path, where, "必须是映射 (must be a mapping)", "写 `键: 值` (write `key: value` fields)"
+        )
+    if kind == "list_type":
+        return RegistryError(
+            path, where, "必须是列表 (must be a list)", "写成 [a, b] (e.g. [xh, xm])"
+        )
+    if kind.startswith(("greater_than", "int_", "float_", "less_than")):
+        return RegistryError(
+            path,
+            where,
+            f"'{value}' 不是合法的数 ({err['msg']})",
+            "写正数 (give a positive number, e.g. 30)",
+        )
+    if kind == "string_pattern_mismatch":
+        return RegistryError(
+            path,
+            where,
+            f"'{value}' 不是 snake_case (is not snake_case)",
+            "用 a-z、0-9 和 _ (use a-z0-9_)",
+        )
+    return RegistryError(
+        path, where, f"{err['msg']}", "见 connectors/README.md (see connectors/README.md)"
+    )
+
+
 # -- loading ------------------------------------------------------------------------------------
 
 
@@ -144,259 +1044,148 @@ def _read_yaml(path: Path) -> dict:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "?"
-        raise RegistryError(path, where, "not valid YAML", "fix the YAML syntax there") from exc
+        raise RegistryError(
+            path,
+            where,
+            "不是合法的 YAML (not valid YAML)",
+            "修正该处语法 (fix the YAML syntax there)",
+        ) from exc
     if not isinstance(data, dict):
-        raise RegistryError(path, "(top)", "must be a mapping", "write `key: value` fields")
+        raise RegistryError(
+            path,
+            "(top)",
+            "必须是映射 (must be a mapping)",
+            "写 `键: 值` (write `key: value` fields)",
+        )
     return data
 
 
-def _text(path: Path, data: dict, key: str, prefix: str = "") -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise RegistryError(path, prefix + key, "missing or empty", f"add `{key}:` with a value")
-    return value.strip()
-
-
-def _person(path: Path, data: Any, where: str) -> Person:
-    if not isinstance(data, dict):
-        raise RegistryError(path, where, "must be {name: …, email: …}", "give name and email")
-    name, email = _text(path, data, "name", where + "."), _text(path, data, "email", where + ".")
-    if not EMAIL_PATTERN.match(email):
-        raise RegistryError(
-            path, where + ".email", f"'{email}' is not an e-mail address", "write it as name@domain"
-        )
-    return Person(name, email, data.get("line"))
+def _validate(model: type[BaseModel], path: Path, data: dict, **context) -> Any:
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise _one_line(path, exc, data) from None
 
 
 def load_departments(path: Path) -> tuple[dict[str, VicePresident], dict[str, Department]]:
-    data = _read_yaml(path)
-    vps: dict[str, VicePresident] = {}
-    for i, vp in enumerate(data.get("vice_presidents") or []):
-        where = f"vice_presidents[{i}]"
-        p = _person(path, vp, where)
-        vps[_text(path, vp, "id", where + ".")] = VicePresident(
-            vp["id"], p.name, _text(path, vp, "title", where + "."), p.email
+    f: DepartmentsFile = _validate(DepartmentsFile, path, _read_yaml(path))
+    vps = {v.id: VicePresident(v.id, v.name, v.title, v.email) for v in f.vice_presidents}
+    departments = {
+        d.name: Department(
+            d.name, d.full_name or d.name, d.kind, Person(d.head.name, d.head.email),
+            vps[d.vice_president],
+            tuple(Person(q.name, q.email, q.line) for q in d.quality_administrators),
+            d.code, tuple(d.roles),
         )
-    departments: dict[str, Department] = {}
-    for i, d in enumerate(data.get("departments") or []):
-        where = f"departments[{i}]"
-        if not isinstance(d, dict):
-            raise RegistryError(path, where, "must be a mapping", "see the other entries")
-        name = _text(path, d, "name", where + ".")
-        where = f"departments[{name}]"
-        if name in departments:
-            raise RegistryError(path, where, "listed twice", "keep one entry per department")
-        kind = d.get("kind")
-        if kind not in KINDS:
-            raise RegistryError(
-                path, where + ".kind", f"unknown kind '{kind}'", f"use one of {', '.join(KINDS)}"
-            )
-        vp = d.get("vice_president")
-        if vp not in vps:
-            raise RegistryError(
-                path,
-                where + ".vice_president",
-                f"unknown vice-president '{vp}'",
-                f"use an id from vice_presidents: {', '.join(vps)}",
-            )
-        qas = tuple(
-            _person(path, qa, f"{where}.quality_administrators[{j}]")
-            for j, qa in enumerate(d.get("quality_administrators") or [])
-        )
-        _check_quality_administrators(path, where, kind, qas)
-        code = d.get("code")
-        if code is not None and (not isinstance(code, str) or not code.isdigit()):
-            raise RegistryError(
-                path,
-                where + ".code",
-                f"'{code}' is not a digit string",
-                'quote the unit code, e.g. code: "203"',
-            )
-        departments[name] = Department(
-            name,
-            d.get("full_name", name),
-            kind,
-            _person(path, d.get("head"), where + ".head"),
-            vps[vp],
-            qas,
-            code,
-        )
-    if not departments:
-        raise RegistryError(path, "departments", "no departments", "list every department")
+        for d in f.departments
+    }  # fmt: skip
     return vps, departments
 
 
-def _check_quality_administrators(path: Path, where: str, kind: str, qas: tuple[Person, ...]):
-    field_ = where + ".quality_administrators"
-    if kind == "school":
-        lines = sorted(q.line or "" for q in qas)
-        if len(qas) != 2 or lines != sorted(SCHOOL_LINES):
-            raise RegistryError(
-                path,
-                field_,
-                f"a school (院系) needs two quality administrators, one per line (党, 政); "
-                f"found {len(qas)} with lines {lines}",
-                "add one with `line: 党` and one with `line: 政`",
-            )
-    elif len(qas) != KINDS[kind]:
-        raise RegistryError(
-            path,
-            field_,
-            f"a {kind} department needs exactly one quality administrator, found {len(qas)}",
-            "list one {name, email}",
-        )
-
-
-def _departments_field(path, data, key, departments, required: bool) -> tuple[str, ...]:
-    value = data.get(key)
-    if value in (None, [], ""):
-        if required:
-            raise RegistryError(path, key, "missing", f"add `{key}: [<部门名>]` (Table 1)")
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    names: list[str] = []
-    for name in value:
-        if name == GROUP_ALL:
-            names.extend(departments)
-        elif name == GROUP_SCHOOLS:
-            names.extend(n for n, d in departments.items() if d.kind == "school")
-        elif name in departments:
-            names.append(name)
-        else:
-            close = difflib.get_close_matches(
-                str(name), [*departments, GROUP_ALL, GROUP_SCHOOLS], 1
-            )
-            hint = (
-                f"did you mean '{close[0]}'?" if close else "add it to connectors/departments.yml"
-            )
-            raise RegistryError(path, key, f"unknown department '{name}'", hint)
-    return tuple(dict.fromkeys(names))
-
-
 def load_subsystem(path: Path, departments: dict[str, Department]) -> Subsystem:
-    data = _read_yaml(path)
-    unknown = sorted(set(data) - SUBSYSTEM_FIELDS)
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], SUBSYSTEM_FIELDS, 1)
-        hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(SUBSYSTEM_FIELDS)}"
-        raise RegistryError(path, unknown[0], "unknown field", hint)
-    sid = _text(path, data, "id")
-    if not ID_PATTERN.match(sid):
-        raise RegistryError(path, "id", f"'{sid}' is not snake_case", "use a-z, 0-9 and _")
-    if sid != path.stem:
-        raise RegistryError(
-            path,
-            "id",
-            f"'{sid}' differs from the file name",
-            f"name the file {sid}.yml or set id: {path.stem}",
-        )
-    schedule = data.get("schedule")
-    if not isinstance(schedule, dict):
-        raise RegistryError(
-            path,
-            "schedule",
-            "missing",
-            "add schedule: {cron: '0 2 * * *', timezone: Asia/Shanghai}",
-        )
-    cron = _text(path, schedule, "cron", "schedule.")
-    if not croniter.is_valid(cron) or len(cron.split()) != 5:
-        raise RegistryError(
-            path,
-            "schedule.cron",
-            f"'{cron}' is not a valid 5-field cron",
-            "write minute hour day month weekday, e.g. '30 1 * * *'",
-        )
-    tz = schedule.get("timezone", settings.TIMEZONE)
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise RegistryError(
-            path,
-            "schedule.timezone",
-            f"unknown time zone '{tz}'",
-            "use an IANA name such as Asia/Shanghai",
-        ) from exc
-    plan = data.get("plan") or {}
-    if plan.get("frequency") not in FREQUENCIES:
-        raise RegistryError(
-            path,
-            "plan.frequency",
-            f"'{plan.get('frequency')}' is not known",
-            f"use one of {', '.join(FREQUENCIES)}",
-        )
-    deadline = plan.get("deadline_hours")
-    if not isinstance(deadline, int) or deadline <= 0:
-        raise RegistryError(
-            path,
-            "plan.deadline_hours",
-            f"'{deadline}' is not a positive integer",
-            "give the hours allowed after each period, e.g. 8",
-        )
-    collectors = []
-    for i, c in enumerate(data.get("collectors") or []):
-        where = f"collectors[{i}]"
-        role = _text(path, c if isinstance(c, dict) else {}, "role", where + ".")
-        if c.get("department") and c["department"] not in departments:
-            raise RegistryError(
-                path,
-                where + ".department",
-                f"unknown department '{c['department']}'",
-                "use a name from departments.yml",
-            )
-        if c.get("email") and not EMAIL_PATTERN.match(c["email"]):
-            raise RegistryError(path, where + ".email", "not an e-mail address", "fix it")
-        collectors.append(Collector(role, c.get("department"), c.get("name"), c.get("email")))
-    if not collectors:
-        raise RegistryError(path, "collectors", "missing", "list the 数据采集员 roles of Table 1")
-    api = data.get("api")
-    if api is not None and not isinstance(api, dict):
-        raise RegistryError(path, "api", "must be a mapping", "see connectors/README.md")
+    f: SubsystemFile = _validate(
+        SubsystemFile, path, _read_yaml(path), departments=departments, stem=path.stem
+    )
     return Subsystem(
-        id=sid,
-        name_zh=_text(path, data, "name_zh"),
-        name_en=_text(path, data, "name_en"),
-        content=_text(path, data, "content"),
-        description=_text(path, data, "description"),
-        collectors=tuple(collectors),
-        organising_departments=_departments_field(
-            path, data, "organising_departments", departments, required=True
-        ),
-        managing_departments=_departments_field(
-            path, data, "managing_departments", departments, required=True
-        ),
-        cron=cron,
-        timezone=tz,
-        plan=Plan(plan["frequency"], deadline, str(plan.get("note", ""))),
+        id=f.id,
+        name_zh=f.name_zh.strip(),
+        name_en=f.name_en.strip(),
+        content=f.content.strip(),
+        description=f.description.strip(),
+        collectors=tuple(Collector(c.role, c.department, c.name, c.email) for c in f.collectors),
+        organising_departments=f.organising_departments,
+        managing_departments=f.managing_departments,
+        cron=f.schedule.cron,
+        timezone=f.schedule.timezone,
+        plan=Plan(f.plan.frequency, f.plan.deadline_hours, str(f.plan.note)),
         source_file=path,
-        api=api,
+        api=f.api.build(f.id, path) if f.api else None,
     )
 
 
-def load_registry(
-    subsystems_dir: Path = settings.SUBSYSTEMS_DIR,
-    departments_file: Path = settings.DEPARTMENTS_FILE,
-) -> Registry:
-    vps, departments = load_departments(departments_file)
-    registry = Registry(vps, departments)
-    for stray in sorted(subsystems_dir.glob("*.yaml")):
-        raise RegistryError(
+def _stray_files(subsystems_dir: Path) -> list[RegistryError]:
+    return [
+        RegistryError(
             stray,
             "(file)",
-            "subsystem files end in .yml and this one is not read",
-            f"rename it to {stray.stem}.yml",
+            "子系统文件以 .yml 结尾，此文件不会被读取 "
+            "(subsystem files end in .yml and this one is not read)",
+            f"改名为 (rename it to) {stray.stem}.yml",
         )
+        for stray in sorted(subsystems_dir.glob("*.yaml"))
+    ]  # fmt: skip
+
+
+def load_subsystems(
+    subsystems_dir: Path | None = None, departments_file: Path | None = None
+) -> tuple[Registry, list[RegistryError]]:
+    """Every valid subsystem, and one error per broken file: a broken file breaks only itself.
+
+    A broken departments file breaks everything (every subsystem names departments): it raises.
+    """
+    subsystems_dir = subsystems_dir or subsystems_path()
+    vps, departments = load_departments(departments_file or departments_path())
+    registry = Registry(vps, departments)
+    errors = _stray_files(subsystems_dir)
     for path in sorted(subsystems_dir.glob("*.yml")):
-        s = load_subsystem(path, departments)
-        if s.id in registry.subsystems:
-            raise RegistryError(
-                path, "id", f"duplicate id '{s.id}'", "give each subsystem its own id"
-            )
+        try:
+            s = load_subsystem(path, departments)
+        except RegistryError as exc:
+            errors.append(exc)
+            continue
         registry.subsystems[s.id] = s
+    return registry, errors
+
+
+def load_registry(
+    subsystems_dir: Path | None = None, departments_file: Path | None = None
+) -> Registry:
+    """The whole registry, or RegistryError for the first broken file."""
+    registry, errors = load_subsystems(subsystems_dir, departments_file)
+    if errors:
+        raise errors[0]
     return registry
 
 
+def subsystems_path() -> Path:
+    """The folder of subsystem files; XIAOBEN_SUBSYSTEMS_DIR points elsewhere (tests, trials)."""
+    return Path(os.environ.get("XIAOBEN_SUBSYSTEMS_DIR") or settings.SUBSYSTEMS_DIR)
+
+
+def departments_path() -> Path:
+    return Path(os.environ.get("XIAOBEN_DEPARTMENTS_FILE") or settings.DEPARTMENTS_FILE)
+
+
 @cache
+def _loaded(subsystems_dir: str, departments_file: str) -> tuple[Registry, tuple]:
+    registry, errors = load_subsystems(Path(subsystems_dir), Path(departments_file))
+    return registry, tuple(errors)
+
+
+def registry_and_errors() -> tuple[Registry, tuple[RegistryError, ...]]:
+    """The valid part of the registry and the broken files (the DAG factory's view)."""
+    return _loaded(str(subsystems_path().resolve()), str(departments_path().resolve()))
+
+
 def registry() -> Registry:
-    """The registry of this checkout, loaded once per process."""
-    return load_registry()
+    """The valid part of the registry of this checkout (or of XIAOBEN_SUBSYSTEMS_DIR), loaded
+    once per process. A broken subsystem file is left out (and reported by the DAG factory and
+    `./run registry check`), so it never takes the other subsystems down.
+    """
+    return registry_and_errors()[0]
+
+
+def api_specs() -> dict[str, api.ApiSpec]:
+    """Every subsystem file that has an `api:` section, by id, in file-name order."""
+    return {sid: s.api for sid, s in registry().subsystems.items() if s.api is not None}
+
+
+def spec_for(subsystem_id: str) -> api.ApiSpec:
+    reg, errors = registry_and_errors()
+    for exc in errors:  # the subsystem's own file is broken: say why
+        if exc.path.stem == subsystem_id:
+            raise exc
+    spec = reg.subsystems[subsystem_id].api
+    if spec is None:
+        raise KeyError(f"{subsystem_id}: no api: section")
+    return spec

@@ -83,21 +83,23 @@ def _dept(name):
     ("file", "change", "expected"),
     [
         ("subsystems/finance.yml", lambda d: d["schedule"].update(cron="61 2 * * *"),
-         "finance.yml: schedule.cron: '61 2 * * *' is not a valid 5-field cron"),
+         ("finance.yml: schedule.cron: '61 2 * * *'", "is not a valid 5-field cron")),
         ("subsystems/finance.yml", lambda d: d["schedule"].update(cron="0 2 * *"),
          "finance.yml: schedule.cron"),
         ("subsystems/oa.yml", lambda d: d.update(managing_departments=["党办"]),
-         "oa.yml: managing_departments: unknown department '党办' — did you mean '党政办'?"),
+         ("oa.yml: managing_departments: 未知部门 (unknown department '党办') — ",
+          "did you mean '党政办'?")),
         ("subsystems/oa.yml", lambda d: d.pop("managing_departments"),
-         "oa.yml: managing_departments: missing"),
+         ("oa.yml: managing_departments: ", "missing")),
         ("subsystems/research.yml", lambda d: d.update(id="finance"),
-         "research.yml: id: 'finance' differs from the file name"),
+         ("research.yml: id: ", "'finance' differs from the file name")),
         ("subsystems/research.yml", lambda d: d.update(shedule={}),
-         "research.yml: shedule: unknown field — did you mean 'schedule'?"),
+         ("research.yml: shedule: 未知字段 (unknown field) — ", "did you mean 'schedule'?")),
         ("subsystems/academic.yml", lambda d: d["plan"].update(deadline_hours=0),
          "academic.yml: plan.deadline_hours"),
         ("departments.yml", lambda d: _dept("商学院")(d)["quality_administrators"].pop(),
-         "departments.yml: departments[商学院].quality_administrators: a school (院系) needs two"),
+         ("departments.yml: departments[商学院].quality_administrators: ",
+          "a school (院系) needs two")),
         ("departments.yml",
          lambda d: _dept("商学院")(d)["quality_administrators"][1].update(line="党"),
          "departments.yml: departments[商学院].quality_administrators"),
@@ -110,7 +112,8 @@ def test_a_bad_registry_is_refused_with_file_and_field(registry_copy, file, chan
     with pytest.raises(RegistryError) as err:
         _load(registry_copy)
     message = str(err.value)
-    assert expected in message
+    for part in [expected] if isinstance(expected, str) else expected:
+        assert part in message
     assert "\n" not in message and " — " in message  # one line, with the fix
 
 
@@ -120,7 +123,7 @@ def test_a_copied_file_with_a_duplicate_id_is_refused(registry_copy):
         (registry_copy / "subsystems" / "academic.yml").read_text(encoding="utf-8"),
         encoding="utf-8",
     )
-    with pytest.raises(RegistryError, match=r"academic2.yml: id: 'academic' differs"):
+    with pytest.raises(RegistryError, match=r"academic2.yml: id: .*'academic' differs"):
         _load(registry_copy)
 
 
@@ -150,5 +153,5 @@ def test_registry_check_lists_every_subsystem_with_departments_and_schedule():
 
 def test_a_yaml_extension_is_not_silently_ignored(registry_copy):
     (registry_copy / "subsystems" / "oa.yml").rename(registry_copy / "subsystems" / "oa.yaml")
-    with pytest.raises(RegistryError, match=r"oa.yaml: \(file\): .* — rename it to oa.yml"):
+    with pytest.raises(RegistryError, match=r"oa.yaml: \(file\): .* — .*rename it to.* oa.yml"):
         _load(registry_copy)

@@ -106,7 +106,7 @@ def test_collect_dag_follows_its_subsystem_file(dagbag, sid):
     assert s.name_zh in d["doc_md"] and s.content in d["doc_md"]
     for dept in s.managing_departments:
         assert dept in d["doc_md"]
-    landed = sorted(n for n, r in s.api["resources"].items() if r.get("land", True))
+    landed = s.api.landed
     assert d["tasks"] == landed
     for name in landed:
         assert d["outlets"][name] == [
