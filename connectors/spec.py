@@ -165,6 +165,7 @@ class Resource:
     description: str = ""
     auth: Auth | None = None  # per-resource override (a vendor speaking two API generations)
     responses: Responses | None = None
+    derived_columns: tuple[dict, ...] = ()  # columns a hand-written staging model computes
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ xiaoben demo              the main job: the whole platform end to end on the san
 xiaoben test [ARGS]       linters and tests (what CI runs)
 xiaoben db start|stop|status|url|bootstrap
 xiaoben registry check    Table 1 as loaded from connectors/, or one line per broken file
+xiaoben sync              regenerate what the subsystem files declare (dbt staging, contracts)
 xiaoben airflow ARGS      the airflow command with the platform's environment (UI, CLI)
 """
 
@@ -53,6 +54,28 @@ def cmd_registry_check(_args) -> int:
             f"    采集时间 schedule:     {s.cron} ({s.timezone}); "
             f"计划 plan: {s.plan.frequency}, 每期截止 +{s.plan.deadline_hours} h"
         )
+    return 0
+
+
+def cmd_sync(_args) -> int:
+    """Regenerate every file derived from the subsystem files (dbt staging, contracts, …)."""
+    from include.registry import RegistryError, load_registry
+    from include.sync import _rel, sync
+
+    try:
+        reg = load_registry()
+    except RegistryError as exc:
+        print(f"错误 (registry error): {exc}", file=sys.stderr)
+        return 2
+    written, hand = sync(reg)
+    for path in hand:
+        _say(f"保留手写模型 (hand-written, left alone): {_rel(path)}")
+    for path in written:
+        _say(f"已生成 (written): {_rel(path)}")
+    _say(
+        f"{len(written)} 个文件已更新，{len(hand)} 个手写模型未改动 "
+        "(files written, hand-written models kept)"
+    )
     return 0
 
 
@@ -171,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     reg = sub.add_parser("registry", help="Table 1 (connectors/subsystems/*.yml)")
     reg.add_argument("action", choices=["check"])
     reg.set_defaults(func=cmd_registry_check)
+
+    sync = sub.add_parser(
+        "sync", help="从子系统文件重新生成 dbt staging、数据契约等 (regenerate derived files)"
+    )
+    sync.set_defaults(func=cmd_sync)
 
     af = sub.add_parser("airflow", help="run airflow with the platform's environment")
     af.set_defaults(func=cmd_airflow)

@@ -50,7 +50,14 @@ SCHOOL_LINES = ("党", "政")
 FREQUENCIES = ("hourly", "daily", "weekly", "thrice_monthly", "monthly", "termly", "yearly")
 GROUP_ALL, GROUP_SCHOOLS = "全部部门", "各院系"
 PII_CLASSES = ("id_number", "phone", "bank_card", "address", "name")
-FIELD_TYPES = ("code", "text", "int", "number", "amount", "date", "timestamp", "bool", "json")
+# A field's staging conversion (the macros of dbt_project/macros/fields.sql; include/warehouse/
+# staging.py renders them): code, text, int, number(<scale>), flag, flag(<true>,<false>),
+# amount(fen|yuan|wan_yuan), timestamp(<style>), date(<style>), json, text_array.
+FIELD_TYPE = re.compile(
+    r"^(code|text|int|json|text_array|number\(\d\)|flag(\([^,()]+,[^,()]+\))?"
+    r"|amount\((fen|yuan|wan_yuan)\)|timestamp\((datetime|iso_local|iso_offset|compact|epoch_ms)\)"
+    r"|date\((ymd|iso|epoch_ms_local)\))$"
+)
 
 
 class RegistryError(ValueError):
@@ -574,7 +581,7 @@ class FieldIn(_Model):
     """One source field: how it is checked at landing and what it becomes in staging."""
 
     column: str | None = None  # English snake_case column name in staging
-    type: Literal[FIELD_TYPES] | None = None
+    type: str | None = None  # staging conversion, FIELD_TYPE
     format: str | None = None
     code_set: str | None = None
     description: str | None = None  # Chinese description (dbt, PostgreSQL comments)
@@ -600,6 +607,17 @@ class FieldIn(_Model):
                 _hint(v, names, "用 dbt_project/seeds/codes/ 中的代码集",
                       "use a code set of dbt_project/seeds/codes/"),
             )  # fmt: skip
+        return v
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, v):
+        if v is not None and not FIELD_TYPE.match(v):
+            raise fail(
+                f"未知字段类型 (unknown field type '{v}')",
+                "用 code、text、int、number(2)、flag、amount(fen)、timestamp(datetime)、"
+                "date(ymd)、json 或 text_array (see include/warehouse/staging.py)",
+            )
         return v
 
     @field_validator("column")
@@ -643,6 +661,15 @@ class RecurseIn(_Model):
     param: Text
 
 
+class DerivedColumnIn(_Model):
+    """A column a hand-written staging model computes (documented with the generated ones)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    description: Text
+    source_field: str | None = None  # the source field it is computed from, if one
+    tests: list[str] = []
+
+
 class ResourceIn(_Model):
     description: str = ""
     path: Text
@@ -661,6 +688,7 @@ class ResourceIn(_Model):
     land: bool = True
     auth: AuthIn | None = None
     responses: ResponsesIn | None = None
+    derived_columns: list[DerivedColumnIn] = []
 
     @model_validator(mode="before")
     @classmethod
@@ -731,6 +759,7 @@ class ResourceIn(_Model):
             description=self.description,
             auth=_auth(self.auth) if self.auth else None,
             responses=self.responses.build() if self.responses else None,
+            derived_columns=tuple(c.model_dump() for c in self.derived_columns),
         )
 
 

@@ -37,7 +37,6 @@ from include import settings
 from include.quality import catalog
 
 CROSS_CHECKS_FILE = settings.SODA_DIR / "cross_checks.yml"
-KNOWN_FIELDS_FILE = settings.SODA_DIR / "known_fields.yml"
 CODES_DIR = settings.DBT_DIR / "seeds" / "codes"
 REJECT_REASONS = {
     "missing_key": "主键缺失",
@@ -133,9 +132,14 @@ def allowed_hours(cron: str, timezone: str, deadline_hours: int) -> int:
     return int(longest.total_seconds() // 3600) + deadline_hours
 
 
-@cache
 def known_fields() -> dict[str, dict[str, list[str]]]:
-    return yaml.safe_load(KNOWN_FIELDS_FILE.read_text(encoding="utf-8")) or {}
+    """Declared fields per raw resource (`fields:` of the subsystem files): the drift list."""
+    from connectors.spec import api_specs
+
+    return {
+        sid: {name: list(res.fields) for name, res in spec.resources.items() if res.land}
+        for sid, spec in api_specs().items()
+    }
 
 
 @cache
@@ -297,7 +301,7 @@ def raw_contract(subsystem, spec, res) -> dict:
             _check(
                 "failed_rows",
                 "schema_drift",
-                "本批次记录没有已登记字段（soda/known_fields.yml）之外的新字段",
+                "本批次记录没有子系统文件 fields 中未登记的新字段",
                 query=_sql(f"""
                     select raw.source_key, raw.pull_id
                     from {raw} as raw

@@ -1,3 +1,4 @@
+-- 由 `./run sync` 从 connectors/subsystems/finance.yml 生成，请勿手改 (generated from the subsystem file)
 with
 
 source as (
