@@ -182,6 +182,7 @@ def models_yaml(s: Subsystem) -> str:
         lines += [
             f"  - name: stg_{s.id}__{name}",
             f"    description: {_q(f'{res.description}：{s.name_zh}{MODEL_SUFFIX}')}",
+            f"    config: {{meta: {{subsystems: [{s.id}]}}}}",  # data_responsibility lists it
             "    columns:",
         ]
         for field, d in staged_fields(res):

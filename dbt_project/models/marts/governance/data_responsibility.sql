@@ -1,20 +1,21 @@
--- Who is responsible for each mart table and column: built from the dbt graph (every mart,
--- its group, its meta.subsystems, column-level overrides) and the registry seeds generated
--- from connectors/ (Table 1 and the department roster). One row per table or column and
--- source subsystem; column_name is null for the table itself.
+-- Who is responsible for each mart and staging table and column: built from the dbt graph
+-- (every mart and staging model, its group, its meta.subsystems, column-level overrides) and
+-- the registry seeds generated from connectors/ (Table 1 and the department roster). One row
+-- per table or column and source subsystem; column_name is null for the table itself. A new
+-- subsystem file appears here through its generated staging models (`./run sync`).
 {%- set rows = [] -%}
 {%- if execute -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.package_name == project_name
-        and node.config.schema == 'marts' -%}
+        and node.config.schema in ('marts', 'staging') -%}
         {%- set table_subsystems = node.config.meta.get('subsystems', []) -%}
         {%- for subsystem in table_subsystems -%}
-            {%- do rows.append([node.name, none, node.description, node.config.group, node.fqn[2], subsystem]) -%}
+            {%- do rows.append([node.config.schema, node.name, none, node.description, node.config.group, node.fqn[2], subsystem]) -%}
         {%- endfor -%}
         {%- for column in node.columns.values() -%}
             {%- set column_meta = column.get('config', {}).get('meta', {}) or column.get('meta', {}) -%}
             {%- for subsystem in column_meta.get('subsystems', table_subsystems) -%}
-                {%- do rows.append([node.name, column.name, column.description, node.config.group, node.fqn[2], subsystem]) -%}
+                {%- do rows.append([node.config.schema, node.name, column.name, column.description, node.config.group, node.fqn[2], subsystem]) -%}
             {%- endfor -%}
         {%- endfor -%}
     {%- endfor -%}
@@ -36,9 +37,10 @@ documented as (
                     {%- endfor -%}
                 ){{ "," if not loop.last }}
             {%- endfor %}
-        ) as documented (table_name, column_name, description, dbt_group, layer, subsystem_id)
+        ) as documented (table_schema, table_name, column_name, description, dbt_group, layer, subsystem_id)
     {%- else -%}
         select
+            null::text as table_schema,
             null::text as table_name,
             null::text as column_name,
             null::text as description,
@@ -78,7 +80,7 @@ per_subsystem as (
 )
 
 select
-    'marts' as table_schema,
+    documented.table_schema,
     documented.table_name,
     documented.column_name,
     documented.description,

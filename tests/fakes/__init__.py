@@ -1,0 +1,1 @@
+"""Small fakes of vendors' public APIs, written from their documentation (not from the sandbox)."""
