@@ -54,6 +54,10 @@ def cmd_registry_check(_args) -> int:
             f"    采集时间 schedule:     {s.cron} ({s.timezone}); "
             f"计划 plan: {s.plan.frequency}, 每期截止 +{s.plan.deadline_hours} h"
         )
+    from include.sync import stale
+
+    for line in stale(reg):  # what the DAG folder reads next: staging, contracts, groups
+        _say(f"提示 (note): 生成文件已过期，请运行 `./run sync` (stale, run ./run sync): {line}")
     return 0
 
 

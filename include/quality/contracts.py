@@ -481,7 +481,7 @@ def expected() -> dict[Path, str]:
     reg = registry()
     for sid, spec in api_specs().items():
         subsystem = reg.subsystems[sid]
-        source = str(subsystem.source_file.resolve().relative_to(settings.ROOT))
+        source = f"connectors/subsystems/{subsystem.source_file.name}"  # where it belongs
         for name in spec.landed:
             doc = raw_contract(subsystem, spec, spec.resources[name])
             out[catalog.CONTRACTS_DIR / f"raw_{sid}" / f"{name}.yml"] = render(doc, source)

@@ -19,6 +19,7 @@ from psycopg import sql
 from connectors.client import Credentials
 from connectors.spec import api_specs
 from include.warehouse import connection
+from tests.sandbox_scope import sandbox_specs
 
 SCALE = 300
 # Every fault of API.md's example at its realistic rate; the timeout fault is shortened so a
@@ -43,7 +44,7 @@ class Campus:
     def connection_env(self) -> dict[str, str]:
         """AIRFLOW_CONN_* for every subsystem file, as the main job builds them."""
         env = {}
-        for sid, spec in api_specs().items():
+        for sid, spec in sandbox_specs().items():
             key, secret = self.sandbox.credentials(sid)
             conn = {"conn_type": "http", "host": f"{self.base}/{sid}"}
             conn.update(login=key, password=secret)

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from connectors.collect import collect
-from connectors.spec import api_specs
+from tests.sandbox_scope import sandbox_specs
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ FAST = {"rate_limit": 200, "backoff": 0.1}
 
 def pull_all(campus, db: str, mode: str = "incremental") -> list[dict]:
     results = []
-    for sid, spec in api_specs().items():
+    for sid, spec in sandbox_specs().items():
         creds = campus.credentials(sid)
         for resource in spec.landed:
             results.append(
@@ -48,7 +48,7 @@ def test_full_then_incremental_pull_lands_exactly_the_truth(campus, db, pulls, c
     with psycopg.connect(db) as conn:
         problems = [
             problem
-            for sid, spec in api_specs().items()
+            for sid, spec in sandbox_specs().items()
             for resource in spec.landed
             for problem in check_landed(conn, campus.sandbox, sid, resource)
         ]
@@ -75,7 +75,7 @@ def test_run_log_reconciles_and_the_second_pull_is_incremental(db, pulls):
         ).fetchall()
         raw_rows = sum(
             conn.execute(f"select count(*) from raw_{sid}.{res}").fetchone()[0]
-            for sid, spec in api_specs().items()
+            for sid, spec in sandbox_specs().items()
             for res in spec.landed
         )
     assert len(rows) == len(pulls["full"]) + len(pulls["incremental"])
@@ -83,7 +83,7 @@ def test_run_log_reconciles_and_the_second_pull_is_incremental(db, pulls):
         assert status == "success"
         assert fetched == landed + dup + rej, (sub, res)
     assert sum(r[4] for r in rows) == raw_rows  # landed counts every raw row exactly once
-    specs = api_specs()
+    specs = sandbox_specs()
     for first, second in zip(pulls["full"], pulls["incremental"], strict=True):
         res = specs[first["subsystem"]].resources[first["resource"]]
         if res.cursor is None:
