@@ -548,9 +548,12 @@ class CursorIn(_Model):
     _formats = field_validator("format", "param_format")(
         classmethod(lambda cls, v: _date_format(v))
     )
-    _durations = field_validator("max_span", "lookback", "until_margin")(
-        classmethod(lambda cls, v: _duration(v) and v)
-    )
+
+    @field_validator("max_span", "lookback", "until_margin")
+    @classmethod
+    def _durations(cls, v):
+        _duration(v)  # refuses what is not a duration; the text is kept, parsed in build()
+        return v
 
     @field_validator("initial", mode="before")
     @classmethod

@@ -12,7 +12,7 @@ Three jobs, all small:
   (`seeds/governance/*.csv`), and the responsibility `meta` and `group` of every mart from the
   mart's own `meta.subsystems`. `check()` reports every file that disagrees with the registry,
   naming it, so re-assigning a department in the YAML makes the tests say which dbt file to
-  update (`python -m include.warehouse.dbt sync` rewrites them).
+  update (`./run sync` rewrites them, with the rest of the generated files).
 - **Rule for a mart's group.** A mart whose subsystems share one managing department belongs
   to that department's group; a mart that integrates data managed by several departments
   belongs to 质管办, which integrates the whole school's data (Article 11).
@@ -364,7 +364,7 @@ def check(reg: Registry | None = None) -> list[str]:
     """Every dbt file that disagrees with the registry, one line each; [] when in sync."""
     reg = reg or registry()
     problems = []
-    hint = "run `python -m include.warehouse.dbt sync`"
+    hint = "run `./run sync`"
     rel = lambda p: p.relative_to(settings.ROOT)  # noqa: E731
     if not GROUPS_FILE.exists() or GROUPS_FILE.read_text(encoding="utf-8") != groups_yaml(reg):
         problems.append(f"{rel(GROUPS_FILE)}: groups differ from connectors/ — {hint}")

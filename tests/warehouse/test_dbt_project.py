@@ -24,7 +24,7 @@ def manifest() -> dict:
 
 
 def test_dbt_files_agree_with_the_registry():
-    assert dbt.check() == [], "run `python -m include.warehouse.dbt sync`"
+    assert dbt.check() == [], "run `./run sync`"
 
 
 def test_reassigning_a_department_names_the_dbt_files_to_update():
@@ -40,7 +40,7 @@ def test_reassigning_a_department_names_the_dbt_files_to_update():
         "dbt_project/models/marts/student/_student__models.yml: model fct_card_transactions" in text
     )
     assert "config.group is '信息中心', registry says '后勤处'" in text
-    assert all("python -m include.warehouse.dbt sync" in p for p in problems)
+    assert all("`./run sync`" in p for p in problems)
 
 
 def test_every_mart_has_a_group_owned_by_a_department_head(manifest):
