@@ -255,3 +255,12 @@ def subsystems_dir() -> Path:
     from include.registry import subsystems_path
 
     return subsystems_path()
+
+
+def __getattr__(name: str):
+    """`SpecError` moved: the one validator (include/registry.py) raises RegistryError."""
+    if name == "SpecError":
+        from include.registry import RegistryError
+
+        return RegistryError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
