@@ -20,6 +20,7 @@ The code lives in `connectors/`; this file only loops over the files.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pendulum
@@ -50,7 +51,7 @@ _parsing = get_parsing_context().dag_id  # a task run only needs its own DAG bui
 registry, broken = registry_and_errors()
 
 for error in broken:
-    dag_id = f"collect__{error.path.stem}"
+    dag_id = "collect__" + re.sub(r"[^A-Za-z0-9_]", "_", error.path.stem)  # any file name
     if _parsing and _parsing != dag_id:
         continue
     with DAG(
