@@ -155,3 +155,38 @@ def test_a_yaml_extension_is_not_silently_ignored(registry_copy):
     (registry_copy / "subsystems" / "oa.yml").rename(registry_copy / "subsystems" / "oa.yaml")
     with pytest.raises(RegistryError, match=r"oa.yaml: \(file\): .* — .*rename it to.* oa.yml"):
         _load(registry_copy)
+
+
+def test_keys_for_two_api_generations_and_fixed_for_each_values_validate(registry_copy):
+    # DingTalk: approval process codes are configured, not listed (for_each.values), and a
+    # resource of the v1.0 generation carries its own auth and responses.
+    def change(d):
+        res = d["api"]["resources"]
+        res["approvals"]["for_each"] = {"values": ["PROC-A", "PROC-B"], "param": "process_code"}
+        res["approvals"]["auth"] = {
+            "type": "token",
+            "login": {"method": "POST", "path": "/v1.0/oauth2/accessToken",
+                      "json": {"appKey": "{key}", "appSecret": "{secret}"}},
+            "token_path": "accessToken",
+            "send": {"header": "x-acs-dingtalk-access-token"},
+        }  # fmt: skip
+        res["approvals"]["responses"] = {"message_path": "message"}
+
+    _edit(registry_copy / "subsystems/dingtalk.yml", change)
+    res = _load(registry_copy).subsystems["dingtalk"].api.resources["approvals"]
+    assert res.for_each.values == ("PROC-A", "PROC-B") and res.for_each.resource is None
+    assert res.auth.send_header == "x-acs-dingtalk-access-token"
+    assert res.responses.message_path == "message"
+
+    _edit(registry_copy / "subsystems/dingtalk.yml",
+          lambda d: d["api"]["resources"]["approvals"].update(for_each={"param": "x"}))  # fmt: skip
+    with pytest.raises(RegistryError, match=r"dingtalk.yml: api.resources.approvals.for_each: "):
+        _load(registry_copy)
+
+
+def test_every_department_and_subsystem_error_is_one_bilingual_line(registry_copy):
+    _edit(registry_copy / "subsystems/oa.yml", lambda d: d["schedule"].update(cron="61 2 * * *"))
+    with pytest.raises(RegistryError) as err:
+        _load(registry_copy)
+    message = str(err.value)
+    assert "不是合法的 5 段 cron" in message and "is not a valid 5-field cron" in message
