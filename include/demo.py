@@ -39,12 +39,15 @@ def _log_path(name: str) -> Path:
 
 def sandbox_connections(base_url: str) -> dict[str, str]:
     """AIRFLOW_CONN_* for every subsystem whose file names a connection, pointing at the sandbox."""
-    from sandbox import Sandbox
+    from sandbox import SUBSYSTEMS, Sandbox
 
     env = {}
     for s in registry().subsystems.values():
         conn_id = s.api.connection if s.api else None
         if not conn_id:
+            continue
+        if s.id not in SUBSYSTEMS:
+            _say(f"    沙箱不模拟 {s.id}，需要真实连接 {conn_id} (not in the sandbox)")
             continue
         key, secret = Sandbox.credentials(s.id)
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
