@@ -189,8 +189,9 @@ class Extractor:
         d = res.detail
         records, keys, strict = [], [], True
         for item in ids:
-            body = self.client.request(d.method, d.path, params={d.id_param: item},
-                                       body_style=d.body)  # fmt: skip
+            body = self.client.request(
+                d.method, d.path, params={d.id_param: item}, body_style=d.body, resource=res
+            )
             strict = strict and self.client.strict
             found, record = lookup(body, d.records)
             records.append(record if found else None)
