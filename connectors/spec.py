@@ -20,10 +20,8 @@ from typing import Any
 from include import settings
 from include.registry import Registry, RegistryError, Subsystem, load_registry
 
-AUTH_TYPES = ("none", "token", "session", "signature")
 ACTIONS = ("refresh", "retry", "fail")
 BODY_STYLES = ("query", "json", "form")
-PAGINATION_TYPES = ("page_number", "offset", "cursor", "next_link", "single")
 # Date formats in the vendors' own notation (as the API docs write them), plus two specials.
 DATE_TOKENS = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
 SPECIAL_FORMATS = ("iso", "epoch_ms")
@@ -323,37 +321,30 @@ class _Reader:
         return Match(status, path, tuple(_text(v) for v in values), bool(data.get("exists")))
 
 
-def _auth(r: _Reader, data: Any) -> Auth:
-    where = "api.auth"
+def _checked(r: _Reader, check, data: dict, where: str) -> None:
+    """Run a config class's own check (connectors/auth.py, paginators.py) as a SpecError."""
+    from connectors.paginators import ConfigProblem
+
+    try:
+        check(data)
+    except ConfigProblem as p:
+        raise r.fail(f"{where}{p.key}", p.problem, p.fix) from None
+
+
+def _auth(r: _Reader, data: Any, where: str = "api.auth") -> Auth:
+    from connectors import auth
+
     data = r.mapping(data, where) or {"type": "none"}
     r.known(
         data, {"type", "login", "success", "token_path", "send", "params", "signature"}, where
     )  # fmt: skip
-    kind = data.get("type", "none")
-    if kind not in AUTH_TYPES:
-        raise r.fail(
-            f"{where}.type", f"unknown type '{kind}'", f"use one of {', '.join(AUTH_TYPES)}"
-        )
     login = r.mapping(data.get("login"), f"{where}.login")
-    if kind in ("token", "session"):
-        r.text(login, "path", f"{where}.login")
-        r.known(login, {"method", "path", "json", "form", "params"}, f"{where}.login")
     send = r.mapping(data.get("send"), f"{where}.send")
     r.known(send, {"header", "query", "value"}, f"{where}.send")
-    if kind == "token":
-        r.text(data, "token_path", where)
-        if not (send.get("header") or send.get("query")):
-            raise r.fail(
-                f"{where}.send", "does not say where the token goes", "add header: or query:"
-            )
     sig = r.mapping(data.get("signature"), f"{where}.signature")
-    if kind == "signature":
-        r.text(sig, "param", f"{where}.signature")
-        r.text(sig, "value", f"{where}.signature")
-        if sig.get("algorithm", "sha1") not in ("sha1", "sha256", "md5"):
-            raise r.fail(f"{where}.signature.algorithm", "unknown", "use sha1, sha256 or md5")
+    _checked(r, auth.check, {**data, "login": login, "send": send, "signature": sig}, where)
     return Auth(
-        type=kind,
+        type=data.get("type", "none"),
         login=login or None,
         success=r.match(data["success"], f"{where}.success") if data.get("success") else None,
         token_path=data.get("token_path"),
@@ -385,35 +376,15 @@ def _responses(r: _Reader, data: Any) -> Responses:
 
 
 def _pagination(r: _Reader, data: dict, where: str) -> Pagination:
+    from connectors import paginators
+
     r.known(data, PAGINATION_FIELDS, where)
-    kind = data.get("type", "single")
-    if kind not in PAGINATION_TYPES:
-        raise r.fail(
-            f"{where}.type", f"unknown type '{kind}'", f"use one of {', '.join(PAGINATION_TYPES)}"
-        )
-    needs = {
-        "page_number": ("page_param", "size_param"),
-        "offset": ("offset_param", "size_param"),
-        "cursor": ("cursor_param",),
-        "next_link": ("next",),
-        "single": (),
-    }[kind]
-    for key in needs:
-        r.text(data, key, where)
-    if kind == "offset" and not (data.get("total") or data.get("has_more")):
-        raise r.fail(where, "offset paging without an end signal", "add total: or has_more:")
-    if kind == "cursor" and not (data.get("next_cursor") or data.get("has_more")):
-        raise r.fail(where, "cursor paging without an end signal", "add next_cursor:")
-    size = data.get("size")
-    if size is not None and (not isinstance(size, int) or size <= 0):
-        raise r.fail(f"{where}.size", f"'{size}' is not a positive integer", "e.g. 500")
-    overlap = data.get("overlap", 0)
-    if not isinstance(overlap, int) or overlap < 0 or (overlap and overlap >= (size or 0)):
-        raise r.fail(f"{where}.overlap", f"'{overlap}'", "a small integer below size, e.g. 5")
-    if overlap and kind != "offset":
-        raise r.fail(f"{where}.overlap", "only offset paging can overlap", "remove it")
+    _checked(r, paginators.check, data, where)
     plain = {k: data.get(k) for k in PAGINATION_FIELDS if k not in ("verify_total", "overlap")}
-    return Pagination(**plain, verify_total=bool(data.get("verify_total", True)), overlap=overlap)
+    plain["type"] = data.get("type", "single")
+    return Pagination(
+        **plain, verify_total=bool(data.get("verify_total", True)), overlap=data.get("overlap", 0)
+    )
 
 
 def _cursor(r: _Reader, data: dict, where: str) -> Cursor:
@@ -441,6 +412,56 @@ def _cursor(r: _Reader, data: dict, where: str) -> Cursor:
 
 def _merge(default: dict, override: dict) -> dict:
     return {**default, **override}
+
+
+def _fields(r: _Reader, data: Any, where: str) -> dict[str, FieldHint]:
+    fields = {}
+    for fname, hint in r.mapping(data, where).items():
+        w = f"{where}.{fname}"
+        hint = r.mapping(hint, w)
+        r.known(hint, {"code_set", "format"}, w)
+        fmt = hint.get("format")
+        if fmt is not None and fmt not in ID_FORMATS:
+            r.date_format(fmt, f"{w}.format")
+        if hint.get("code_set") is not None:
+            from connectors.validate import code_set_names
+
+            if hint["code_set"] not in code_set_names():
+                raise r.fail(
+                    f"{w}.code_set",
+                    f"no code set '{hint['code_set']}'",
+                    f"use one of {', '.join(code_set_names())} (dbt_project/seeds/codes/)",
+                )
+        fields[fname] = FieldHint(hint.get("code_set"), fmt)
+    return fields
+
+
+def _for_each(r: _Reader, data: Any, where: str) -> ForEach | None:
+    if data is None:
+        return None
+    fe = r.mapping(data, where)
+    r.known(fe, {"resource", "field", "param", "batch", "include"}, where)
+    return ForEach(
+        r.text(fe, "resource", where),
+        r.text(fe, "field", where),
+        r.text(fe, "param", where),
+        fe.get("batch"),
+        tuple(fe.get("include") or ()),
+    )
+
+
+def _detail(r: _Reader, data: Any, where: str) -> Detail | None:
+    if data is None:
+        return None
+    de = r.mapping(data, where)
+    r.known(de, {"path", "id_param", "method", "body", "records"}, where)
+    return Detail(
+        r.text(de, "path", where),
+        r.text(de, "id_param", where),
+        str(de.get("method", "POST")).upper(),
+        de.get("body", "json"),
+        de.get("records"),
+    )
 
 
 def _resource(r: _Reader, name: str, data: Any, defaults: dict) -> Resource:
@@ -473,46 +494,7 @@ def _resource(r: _Reader, name: str, data: Any, defaults: dict) -> Resource:
     required = data.get("required") or []
     if not isinstance(required, list):
         raise r.fail(f"{where}.required", "must be a list", "e.g. [xh, xm]")
-    fields = {}
-    for fname, hint in r.mapping(data.get("fields"), f"{where}.fields").items():
-        w = f"{where}.fields.{fname}"
-        hint = r.mapping(hint, w)
-        r.known(hint, {"code_set", "format"}, w)
-        fmt = hint.get("format")
-        if fmt is not None and fmt not in ID_FORMATS:
-            r.date_format(fmt, f"{w}.format")
-        if hint.get("code_set") is not None:
-            from connectors.validate import code_set_names
-
-            if hint["code_set"] not in code_set_names():
-                raise r.fail(
-                    f"{w}.code_set",
-                    f"no code set '{hint['code_set']}'",
-                    f"use one of {', '.join(code_set_names())} (dbt_project/seeds/codes/)",
-                )
-        fields[fname] = FieldHint(hint.get("code_set"), fmt)
-    for_each = None
-    if data.get("for_each") is not None:
-        fe = r.mapping(data["for_each"], f"{where}.for_each")
-        r.known(fe, {"resource", "field", "param", "batch", "include"}, f"{where}.for_each")
-        for_each = ForEach(
-            r.text(fe, "resource", f"{where}.for_each"),
-            r.text(fe, "field", f"{where}.for_each"),
-            r.text(fe, "param", f"{where}.for_each"),
-            fe.get("batch"),
-            tuple(fe.get("include") or ()),
-        )
-    detail = None
-    if data.get("detail") is not None:
-        de = r.mapping(data["detail"], f"{where}.detail")
-        r.known(de, {"path", "id_param", "method", "body", "records"}, f"{where}.detail")
-        detail = Detail(
-            r.text(de, "path", f"{where}.detail"),
-            r.text(de, "id_param", f"{where}.detail"),
-            str(de.get("method", "POST")).upper(),
-            de.get("body", "json"),
-            de.get("records"),
-        )
+    detail = _detail(r, data.get("detail"), f"{where}.detail")
     if key_from == "id" and detail is None:
         raise r.fail(f"{where}.key_from", "id needs a detail: request", "add detail: or use record")
     recurse = None
@@ -532,8 +514,8 @@ def _resource(r: _Reader, name: str, data: Any, defaults: dict) -> Resource:
         cursor=cursor,
         pagination=_pagination(r, pag, f"{where}.pagination"),
         required=tuple(required),
-        fields=fields,
-        for_each=for_each,
+        fields=_fields(r, data.get("fields"), f"{where}.fields"),
+        for_each=_for_each(r, data.get("for_each"), f"{where}.for_each"),
         detail=detail,
         recurse=recurse,
         land=land,
