@@ -32,12 +32,24 @@ API_FIELDS = {
 }  # fmt: skip
 RESOURCE_FIELDS = {
     "description", "path", "method", "body", "params", "primary_key", "key_from", "cursor",
-    "pagination", "required", "fields", "for_each", "detail", "recurse", "land",
+    "pagination", "required", "fields", "for_each", "detail", "recurse", "land", "auth",
+    "responses",
 }  # fmt: skip
 CURSOR_FIELDS = {
     "field", "format", "param_format", "since_param", "until_param", "max_span", "lookback",
     "initial", "until_margin", "until_inclusive",
 }  # fmt: skip
+DEFAULTS_FIELDS = {"method", "body", "params", "pagination", "cursor"}
+AUTH_FIELDS = {"type", "login", "success", "token_path", "send", "params", "signature"}
+LOGIN_FIELDS = {"method", "path", "json", "form", "params"}
+SEND_FIELDS = {"header", "query", "value"}
+SIGNATURE_FIELDS = {"param", "algorithm", "value"}
+RESPONSES_FIELDS = {"success", "message_path", "rules"}
+MATCH_FIELDS = {"status", "path", "in", "equals", "exists", "action", "wait"}
+FIELD_HINT_FIELDS = {"code_set", "format"}
+FOR_EACH_FIELDS = {"resource", "field", "param", "batch", "include", "values"}
+DETAIL_FIELDS = {"path", "id_param", "method", "body", "records"}
+RECURSE_FIELDS = {"field", "param"}
 PAGINATION_FIELDS = {
     "type", "records", "total", "pages", "has_more", "next_cursor", "next", "page_param",
     "size_param", "size", "start", "offset_param", "cursor_param", "verify_total", "overlap",
@@ -141,11 +153,12 @@ class FieldHint:
 
 @dataclass(frozen=True)
 class ForEach:
-    resource: str
-    field: str
+    resource: str | None  # the parent resource (None with `values`)
+    field: str | None
     param: str
     batch: int | None = None
-    include: tuple[Any, ...] = ()
+    include: tuple[Any, ...] = ()  # values added to the parent's
+    values: tuple[Any, ...] = ()  # a fixed list instead of a parent
 
 
 @dataclass(frozen=True)
@@ -181,6 +194,8 @@ class Resource:
     recurse: Recurse | None
     land: bool
     description: str = ""
+    auth: Auth | None = None  # this resource's own auth (another API generation), else api.auth
+    responses: Responses | None = None  # likewise for api.responses
 
 
 @dataclass(frozen=True)
@@ -305,7 +320,7 @@ class _Reader:
 
     def match(self, data: Any, where: str) -> Match:
         data = self.mapping(data, where)
-        self.known(data, {"status", "path", "in", "equals", "exists", "action", "wait"}, where)
+        self.known(data, MATCH_FIELDS, where)
         status = data.get("status", ())
         status = tuple(status if isinstance(status, list) else [status] if status else [])
         if not all(isinstance(s, int) for s in status):
@@ -335,13 +350,13 @@ def _auth(r: _Reader, data: Any, where: str = "api.auth") -> Auth:
     from connectors import auth
 
     data = r.mapping(data, where) or {"type": "none"}
-    r.known(
-        data, {"type", "login", "success", "token_path", "send", "params", "signature"}, where
-    )  # fmt: skip
+    r.known(data, AUTH_FIELDS, where)
     login = r.mapping(data.get("login"), f"{where}.login")
+    r.known(login, LOGIN_FIELDS, f"{where}.login")
     send = r.mapping(data.get("send"), f"{where}.send")
-    r.known(send, {"header", "query", "value"}, f"{where}.send")
+    r.known(send, SEND_FIELDS, f"{where}.send")
     sig = r.mapping(data.get("signature"), f"{where}.signature")
+    r.known(sig, SIGNATURE_FIELDS, f"{where}.signature")
     _checked(r, auth.check, {**data, "login": login, "send": send, "signature": sig}, where)
     return Auth(
         type=data.get("type", "none"),
@@ -358,10 +373,9 @@ def _auth(r: _Reader, data: Any, where: str = "api.auth") -> Auth:
     )
 
 
-def _responses(r: _Reader, data: Any) -> Responses:
-    where = "api.responses"
+def _responses(r: _Reader, data: Any, where: str = "api.responses") -> Responses:
     data = r.mapping(data, where)
-    r.known(data, {"success", "message_path", "rules"}, where)
+    r.known(data, RESPONSES_FIELDS, where)
     rules = []
     for i, rule in enumerate(data.get("rules") or []):
         w = f"{where}.rules[{i}]"
@@ -419,7 +433,7 @@ def _fields(r: _Reader, data: Any, where: str) -> dict[str, FieldHint]:
     for fname, hint in r.mapping(data, where).items():
         w = f"{where}.{fname}"
         hint = r.mapping(hint, w)
-        r.known(hint, {"code_set", "format"}, w)
+        r.known(hint, FIELD_HINT_FIELDS, w)
         fmt = hint.get("format")
         if fmt is not None and fmt not in ID_FORMATS:
             r.date_format(fmt, f"{w}.format")
@@ -440,7 +454,16 @@ def _for_each(r: _Reader, data: Any, where: str) -> ForEach | None:
     if data is None:
         return None
     fe = r.mapping(data, where)
-    r.known(fe, {"resource", "field", "param", "batch", "include"}, where)
+    r.known(fe, FOR_EACH_FIELDS, where)
+    if fe.get("values") is not None:  # a fixed list (DingTalk process codes): no parent request
+        values = fe["values"]
+        if not isinstance(values, list) or not values:
+            raise r.fail(f"{where}.values", "must be a non-empty list", "e.g. [PROC-A1, PROC-B2]")
+        if fe.get("resource") is not None or fe.get("field") is not None:
+            raise r.fail(where, "both values and resource", "keep values: or resource: + field:")
+        param = r.text(fe, "param", where)
+        return ForEach(None, None, param, fe.get("batch"), tuple(fe.get("include") or ()),
+                       tuple(values))  # fmt: skip
     return ForEach(
         r.text(fe, "resource", where),
         r.text(fe, "field", where),
@@ -454,13 +477,10 @@ def _detail(r: _Reader, data: Any, where: str) -> Detail | None:
     if data is None:
         return None
     de = r.mapping(data, where)
-    r.known(de, {"path", "id_param", "method", "body", "records"}, where)
+    r.known(de, DETAIL_FIELDS, where)
+    method, body = _method_body(r, de, {"method": "POST"}, where)
     return Detail(
-        r.text(de, "path", where),
-        r.text(de, "id_param", where),
-        str(de.get("method", "POST")).upper(),
-        de.get("body", "json"),
-        de.get("records"),
+        r.text(de, "path", where), r.text(de, "id_param", where), method, body, de.get("records")
     )
 
 
@@ -470,12 +490,7 @@ def _resource(r: _Reader, name: str, data: Any, defaults: dict) -> Resource:
     r.known(data, RESOURCE_FIELDS, where)
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise r.fail(where, f"'{name}' is not snake_case", "it becomes a table name: use a-z0-9_")
-    method = str(data.get("method", defaults.get("method", "GET"))).upper()
-    if method not in ("GET", "POST"):
-        raise r.fail(f"{where}.method", f"'{method}'", "use GET or POST")
-    body = data.get("body", defaults.get("body", "query" if method == "GET" else "json"))
-    if body not in BODY_STYLES:
-        raise r.fail(f"{where}.body", f"'{body}'", f"use one of {', '.join(BODY_STYLES)}")
+    method, body = _method_body(r, data, defaults, where)
     land = bool(data.get("land", True))
     pk = data.get("primary_key")
     pk = [pk] if isinstance(pk, str) else pk
@@ -486,21 +501,12 @@ def _resource(r: _Reader, name: str, data: Any, defaults: dict) -> Resource:
         raise r.fail(f"{where}.key_from", f"'{key_from}'", "use record or id")
     pag = _merge(r.mapping(defaults.get("pagination"), "api.defaults.pagination"),
                  r.mapping(data.get("pagination"), f"{where}.pagination"))  # fmt: skip
-    cursor = None
-    if data.get("cursor") is not None:
-        cur = _merge(r.mapping(defaults.get("cursor"), "api.defaults.cursor"),
-                     r.mapping(data["cursor"], f"{where}.cursor"))  # fmt: skip
-        cursor = _cursor(r, cur, f"{where}.cursor")
     required = data.get("required") or []
     if not isinstance(required, list):
         raise r.fail(f"{where}.required", "must be a list", "e.g. [xh, xm]")
     detail = _detail(r, data.get("detail"), f"{where}.detail")
     if key_from == "id" and detail is None:
         raise r.fail(f"{where}.key_from", "id needs a detail: request", "add detail: or use record")
-    recurse = None
-    if data.get("recurse") is not None:
-        rc = r.mapping(data["recurse"], f"{where}.recurse")
-        recurse = Recurse(r.text(rc, "field", f"{where}.recurse"), r.text(rc, "param", where))
     params = _merge(r.mapping(defaults.get("params"), "api.defaults.params"),
                     r.mapping(data.get("params"), f"{where}.params"))  # fmt: skip
     return Resource(
@@ -511,16 +517,52 @@ def _resource(r: _Reader, name: str, data: Any, defaults: dict) -> Resource:
         params=params,
         primary_key=tuple(pk or ()),
         key_from=key_from,
-        cursor=cursor,
+        cursor=_resource_cursor(r, data.get("cursor"), defaults, f"{where}.cursor"),
         pagination=_pagination(r, pag, f"{where}.pagination"),
         required=tuple(required),
         fields=_fields(r, data.get("fields"), f"{where}.fields"),
         for_each=_for_each(r, data.get("for_each"), f"{where}.for_each"),
         detail=detail,
-        recurse=recurse,
+        recurse=_recurse(r, data.get("recurse"), f"{where}.recurse"),
         land=land,
         description=str(data.get("description", "")),
+        **_own_protocol(r, data, where),
     )
+
+
+def _method_body(r: _Reader, data: dict, defaults: dict, where: str) -> tuple[str, str]:
+    method = str(data.get("method", defaults.get("method", "GET"))).upper()
+    if method not in ("GET", "POST"):
+        raise r.fail(f"{where}.method", f"'{method}'", "use GET or POST")
+    body = data.get("body", defaults.get("body", "query" if method == "GET" else "json"))
+    if body not in BODY_STYLES:
+        raise r.fail(f"{where}.body", f"'{body}'", f"use one of {', '.join(BODY_STYLES)}")
+    return method, body
+
+
+def _resource_cursor(r: _Reader, data: Any, defaults: dict, where: str) -> Cursor | None:
+    if data is None:
+        return None
+    cur = _merge(r.mapping(defaults.get("cursor"), "api.defaults.cursor"), r.mapping(data, where))
+    return _cursor(r, cur, where)
+
+
+def _recurse(r: _Reader, data: Any, where: str) -> Recurse | None:
+    if data is None:
+        return None
+    rc = r.mapping(data, where)
+    r.known(rc, RECURSE_FIELDS, where)
+    return Recurse(r.text(rc, "field", where), r.text(rc, "param", where))
+
+
+def _own_protocol(r: _Reader, data: dict, where: str) -> dict:
+    """A resource's own `auth:` / `responses:` (a second API generation in one file)."""
+    own = {}
+    if data.get("auth") is not None:
+        own["auth"] = _auth(r, data["auth"], f"{where}.auth")
+    if data.get("responses") is not None:
+        own["responses"] = _responses(r, data["responses"], f"{where}.responses")
+    return own
 
 
 def parse_api(subsystem: Subsystem) -> ApiSpec:
@@ -532,13 +574,13 @@ def parse_api(subsystem: Subsystem) -> ApiSpec:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", connection):
         raise r.fail("api.connection", f"'{connection}'", "use a snake_case Airflow conn id")
     defaults = r.mapping(api.get("defaults"), "api.defaults")
-    r.known(defaults, {"method", "body", "params", "pagination", "cursor"}, "api.defaults")
+    r.known(defaults, DEFAULTS_FIELDS, "api.defaults")
     resources_raw = r.mapping(api.get("resources"), "api.resources")
     if not resources_raw:
         raise r.fail("api.resources", "no resources", "describe at least one endpoint")
     resources = {n: _resource(r, n, d, defaults) for n, d in resources_raw.items()}
     for res in resources.values():
-        if res.for_each and res.for_each.resource not in resources:
+        if res.for_each and res.for_each.resource and res.for_each.resource not in resources:
             raise r.fail(
                 f"api.resources.{res.name}.for_each.resource",
                 f"unknown resource '{res.for_each.resource}'",
