@@ -212,14 +212,19 @@ class Client:
         secret = hashlib.sha256(credentials.secret.encode()).hexdigest()
         self._app = (spec.subsystem, self.base, credentials.key, secret)
         self._session_cookies: dict = {}
+        self._calls: dict[str, _Call] = {}  # per resource name (the spec is fixed per client)
         self.strict = True  # whether landing may re-encode the last body the fast way
         self._json = JsonDecoder()
 
     def _call(self, resource: Resource | None) -> _Call:
         """The resource's own `auth`/`responses` where it has them, else the subsystem's."""
-        auth = getattr(resource, "auth", None) or self.spec.auth
-        responses = getattr(resource, "responses", None) or self.spec.responses
-        return _Call(resource.name if resource else "", auth_method(auth), responses)
+        name = resource.name if resource else ""
+        call = self._calls.get(name)
+        if call is None:
+            auth = getattr(resource, "auth", None) or self.spec.auth
+            responses = getattr(resource, "responses", None) or self.spec.responses
+            call = self._calls[name] = _Call(name, auth_method(auth), responses)
+        return call
 
     def _where(self, call: _Call, method: str, url: str) -> str:
         """`academic.students: GET http://…/api/x` (the URL without its query: no tokens)."""
@@ -246,11 +251,6 @@ class Client:
             form=login.get("form"), call=_Call(call.resource, call.auth, call.responses, False),
         )  # fmt: skip
         self.stats.logins += 1
-        if auth.success and not auth.success.matches(200, body):
-            raise ApiError(
-                f"{self._where(call, method, url)} 登录失败 (login refused): "
-                f"{self._message(body, call)}"
-            )
         try:
             token = call.auth.token_from(body, self._session_cookies)
         except ValueError as exc:
@@ -372,6 +372,9 @@ class Client:
                     parsed.append(None)
             return parsed[0]
 
+        accepted = None if call.authed else call.auth.config.success
+        if accepted and accepted.matches(status, body() if accepted.path else None):
+            return body()  # a login answer `auth.success` accepts (正方: a 302 and a cookie)
         for rule in call.responses.rules:  # the YAML's rules first, in order
             if rule.when.path is None:
                 hit = rule.when.matches(status, None)
@@ -405,9 +408,10 @@ class Client:
             raise _Retry(f"not_json: HTTP {status} body is not JSON: {resp.text[:100]!r}")
         if status >= 400:
             raise ApiError(_refused(where, status, self._message(data, call)))
-        success = call.responses.success
-        if call.authed and success and not success.matches(status, data):
-            raise ApiError(f"{where} 接口返回错误 (error answer): {self._message(data, call)}")
+        success = call.responses.success if call.authed else call.auth.config.success
+        if success and not success.matches(status, data):
+            what = "接口返回错误 (error answer)" if call.authed else "登录失败 (login refused)"
+            raise ApiError(f"{where} {what}: {self._message(data, call)}")
         return data
 
     def _act(self, rule, status: int, body: Any, resp, call: _Call, request: str) -> None:
