@@ -45,16 +45,14 @@ class NoAuth:
 
     def __init__(self, config: Any):
         self.config = config  # connectors.spec.Auth
+        # tells apart two logins of one app in the token cache (DingTalk's old and v1.0 tokens)
+        self.cache_key = json.dumps(
+            [config.type, config.login, config.token_path], sort_keys=True, default=str
+        )
 
     @classmethod
     def check(cls, data: dict) -> None:
         """`data` has `login`, `send` and `signature` as mappings (maybe empty)."""
-
-    @property
-    def cache_key(self) -> str:
-        """Tells apart two logins of one app (DingTalk's old and v1.0 tokens)."""
-        c = self.config
-        return json.dumps([c.type, c.login, c.token_path], sort_keys=True, default=str)
 
     def token_from(self, body: Any, cookies: dict) -> Any:
         return None
