@@ -3,16 +3,18 @@
 Everything vendor-specific comes from the `api:` section of the subsystem's YAML
 (`connectors/spec.py`); this module only knows the general shapes:
 
-- auth: `token` (a login request whose answer holds a token, sent as a header or query
-  parameter; cached per app and process), `session` (a login that sets a cookie),
-  `signature` (fresh nonce + timestamp + hash on every request), `none`;
+- auth: one class per `auth.type` in `connectors/auth.py` (`token`, `session`, `signature`,
+  `none`); the client does the login request and caches its token per app, login and process.
+  A resource may speak its own `auth`/`responses` (DingTalk's old OAPI and v1.0 in one file);
 - failures: connection errors, timeouts, HTTP 408/425/429/5xx and an HTML page answered with
   200 (a maintenance or login page) are retried with exponential backoff and jitter, honouring
   `Retry-After` and any wait the YAML points at in the body (DingTalk's gateway `wait`);
   the YAML's `responses.rules` map a vendor's status codes and error codes to `refresh` (log in
-  again, then retry), `retry` or `fail`; a response that fails `responses.success` fails;
+  again, then retry), `retry` or `fail`; a response that fails `responses.success` fails; an
+  error is one line naming subsystem, resource, method and URL (without its query);
 - a per-subsystem rate limit (requests per second, shared by every client of the process);
-- pagination: `page_number`, `offset`, `cursor`, `next_link` and `single`.
+- pagination: one class per `pagination.type` in `connectors/paginators.py` (`page_number`,
+  `offset`, `cursor`, `next_link`, `single`); `Client.pages` gives it a `fetch`.
 """
 
 from __future__ import annotations
