@@ -89,7 +89,10 @@ class TokenAuth(_LoginAuth):
     def token_from(self, body: Any, cookies: dict) -> Any:
         found, token = lookup(body, self.config.token_path)
         if not found or not token:
-            raise ValueError(f"no token at `{self.config.token_path}` in the login answer")
+            raise ValueError(
+                f"登录应答中 `{self.config.token_path}` 处没有令牌，请核对 auth.token_path "
+                f"(no token at `{self.config.token_path}` in the login answer)"
+            )
         return token
 
     def apply(self, token: Any, values: dict, params: dict, headers: dict, cookies: dict) -> None:

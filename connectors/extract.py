@@ -161,8 +161,9 @@ class Extractor:
                 self.spec.subsystem, res.name, len(seen), total, attempt + 1,
             )  # fmt: skip
         raise ApiError(
-            f"{self.spec.subsystem}.{res.name}: page drift: {len(seen)} unique records of a "
-            f"reported {total} after {MAX_PASSES} reads of {params}"
+            f"{self.spec.subsystem}.{res.name}: 分页漂移 page drift: 读 {MAX_PASSES} 遍仍只有 "
+            f"{len(seen)} 条不同记录，接口报告 {total} 条，请稍后重新采集 (unique records of the "
+            f"reported total after {MAX_PASSES} reads of {params}; pull again later)"
         )
 
     @staticmethod

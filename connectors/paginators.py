@@ -222,8 +222,9 @@ class OffsetPaginator(Paginator):
                 return records, body, ids
             self.note("page_gap")
         raise PagingError(
-            f"offset {self.offset} never overlaps the previous page "
-            "(rows moving faster than we read); pull again later"
+            f"偏移 {self.offset} 的一页与上一页始终没有重叠，数据变动快于读取，请稍后重新采集 "
+            f"(offset {self.offset} never overlaps the previous page: rows move faster than "
+            "we read; pull again later)"
         )
 
     def _settle_head(self, fetch: Fetch, records: list, ids: set, identity: Identity) -> list:
