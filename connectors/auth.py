@@ -67,9 +67,6 @@ class _LoginAuth(NoAuth):
     @classmethod
     def check(cls, data: dict) -> None:
         _text(data["login"], "path", ".login")
-        for key in data["login"]:
-            if key not in ("method", "path", "json", "form", "params"):
-                raise ConfigProblem(f".login.{key}", "unknown field", "see connectors/README.md")
 
 
 class TokenAuth(_LoginAuth):
