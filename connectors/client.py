@@ -3,16 +3,18 @@
 Everything vendor-specific comes from the `api:` section of the subsystem's YAML
 (`connectors/spec.py`); this module only knows the general shapes:
 
-- auth: `token` (a login request whose answer holds a token, sent as a header or query
-  parameter; cached per app and process), `session` (a login that sets a cookie),
-  `signature` (fresh nonce + timestamp + hash on every request), `none`;
+- auth: one class per `auth.type` in `connectors/auth.py` (`token`, `session`, `signature`,
+  `none`); the client does the login request and caches its token per app, login and process.
+  A resource may speak its own `auth`/`responses` (DingTalk's old OAPI and v1.0 in one file);
 - failures: connection errors, timeouts, HTTP 408/425/429/5xx and an HTML page answered with
   200 (a maintenance or login page) are retried with exponential backoff and jitter, honouring
   `Retry-After` and any wait the YAML points at in the body (DingTalk's gateway `wait`);
   the YAML's `responses.rules` map a vendor's status codes and error codes to `refresh` (log in
-  again, then retry), `retry` or `fail`; a response that fails `responses.success` fails;
+  again, then retry), `retry` or `fail`; a response that fails `responses.success` fails; an
+  error is one line naming subsystem, resource, method and URL (without its query);
 - a per-subsystem rate limit (requests per second, shared by every client of the process);
-- pagination: `page_number`, `offset`, `cursor`, `next_link` and `single`.
+- pagination: one class per `pagination.type` in `connectors/paginators.py` (`page_number`,
+  `offset`, `cursor`, `next_link`, `single`); `Client.pages` gives it a `fetch`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import os
 import random
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,7 +36,9 @@ from urllib.parse import urljoin
 import msgspec
 import requests
 
-from connectors.spec import ApiSpec, Pagination, Resource, lookup
+from connectors.auth import NoAuth, auth_method, render
+from connectors.paginators import PagingError, Request, paginator
+from connectors.spec import ApiSpec, Pagination, Resource, Responses, lookup
 
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_WAIT = 300.0  # DingTalk's longest block is 5 minutes
@@ -54,6 +57,16 @@ class _Retry(Exception):
 
 class _Refresh(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Call:
+    """Who sends a request: its resource (named in errors), the auth and responses it speaks."""
+
+    resource: str
+    auth: NoAuth
+    responses: Responses
+    authed: bool = True  # False for the login request itself
 
 
 @dataclass(frozen=True)
@@ -113,16 +126,6 @@ def _limiter(subsystem: str, rate: float) -> RateLimiter:
         if lim is None or abs(lim.interval - 1.0 / rate) > 1e-9:
             lim = _LIMITERS[subsystem] = RateLimiter(rate)
         return lim
-
-
-def _render(template: Any, values: dict[str, str]) -> Any:
-    if isinstance(template, str):
-        return template.format_map(values)
-    if isinstance(template, dict):
-        return {k: _render(v, values) for k, v in template.items()}
-    if isinstance(template, list):
-        return [_render(v, values) for v in template]
-    return template
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -209,81 +212,67 @@ class Client:
         self.stats = Stats()
         self._rng = random.Random()
         secret = hashlib.sha256(credentials.secret.encode()).hexdigest()
-        self._token_key = (spec.subsystem, self.base, credentials.key, secret)
+        self._app = (spec.subsystem, self.base, credentials.key, secret)
         self._session_cookies: dict = {}
+        self._calls: dict[str, _Call] = {}  # per resource name (the spec is fixed per client)
         self.strict = True  # whether landing may re-encode the last body the fast way
         self._json = JsonDecoder()
+
+    def _call(self, resource: Resource | None) -> _Call:
+        """The resource's own `auth`/`responses` where it has them, else the subsystem's."""
+        name = resource.name if resource else ""
+        call = self._calls.get(name)
+        if call is None:
+            auth = getattr(resource, "auth", None) or self.spec.auth
+            responses = getattr(resource, "responses", None) or self.spec.responses
+            call = self._calls[name] = _Call(name, auth_method(auth), responses)
+        return call
+
+    def _where(self, call: _Call, method: str, url: str) -> str:
+        """`academic.students: GET http://…/api/x` (the URL without its query: no tokens)."""
+        name = f"{self.spec.subsystem}.{call.resource}" if call.resource else self.spec.subsystem
+        return f"{name}: {method} {url}"
 
     # -- auth -----------------------------------------------------------------------------
     def _values(self) -> dict[str, str]:
         return {"key": self.creds.key, "secret": self.creds.secret}
 
-    def _token(self) -> Any:
-        if self.spec.auth.type not in ("token", "session"):
+    def _token(self, call: _Call) -> Any:
+        if not call.auth.logs_in:
             return None
         with _TOKEN_LOCK:
-            token = _TOKENS.get(self._token_key)
-        return token if token is not None else self._login()
+            token = _TOKENS.get((*self._app, call.auth.cache_key))
+        return token if token is not None else self._login(call)
 
-    def _login(self) -> Any:
-        auth = self.spec.auth
-        login = _render(auth.login or {}, self._values())
-        method = str(login.get("method", "POST")).upper()
+    def _login(self, call: _Call) -> Any:
+        auth = call.auth.config
+        login = render(auth.login or {}, self._values())
+        method, url = str(login.get("method", "POST")).upper(), self._url(login["path"])
         body = self._send(
-            method,
-            self._url(login["path"]),
-            params=login.get("params"),
-            json_body=login.get("json"),
-            form=login.get("form"),
-            authed=False,
-        )
+            method, url, params=login.get("params"), json_body=login.get("json"),
+            form=login.get("form"), call=_Call(call.resource, call.auth, call.responses, False),
+        )  # fmt: skip
         self.stats.logins += 1
-        if auth.success and not auth.success.matches(200, body):
-            raise ApiError(
-                f"{self.spec.subsystem}: 登录失败 (login refused): {self._message(body)}"
-            )
-        if auth.type == "session":
-            token = self._session_cookies
-        else:
-            found, token = lookup(body, auth.token_path)
-            if not found or not token:
-                raise ApiError(
-                    f"{self.spec.subsystem}: no token at `{auth.token_path}` in the login answer"
-                )
+        try:
+            token = call.auth.token_from(body, self._session_cookies)
+        except ValueError as exc:
+            raise ApiError(f"{self._where(call, method, url)} {exc}") from None
         with _TOKEN_LOCK:
-            _TOKENS[self._token_key] = token
+            _TOKENS[(*self._app, call.auth.cache_key)] = token
         return token
 
-    def _invalidate(self, token: Any) -> None:
+    def _invalidate(self, call: _Call, token: Any) -> None:
+        key = (*self._app, call.auth.cache_key)
         with _TOKEN_LOCK:
-            if token is not None and _TOKENS.get(self._token_key) == token:
-                del _TOKENS[self._token_key]  # unless another client already logged in again
-
-    def _apply_auth(self, token: Any, params: dict, headers: dict, cookies: dict) -> None:
-        auth = self.spec.auth
-        if auth.type == "token":
-            value = auth.send_value.format(token=token)
-            if auth.send_header:
-                headers[auth.send_header] = value
-            if auth.send_query:
-                params[auth.send_query] = value
-        elif auth.type == "session":
-            cookies.update(token)
-        elif auth.type == "signature":
-            now_ms = str(int(time.time() * 1000))
-            values = {**self._values(), "nonce": uuid.uuid4().hex, "timestamp_ms": now_ms,
-                      "timestamp": now_ms[:-3]}  # fmt: skip
-            params.update(_render(auth.params, values))
-            digest = hashlib.new(auth.signature_algorithm)
-            digest.update(auth.signature_value.format_map(values).encode("utf-8"))
-            params[auth.signature_param] = digest.hexdigest()
+            if token is not None and _TOKENS.get(key) == token:
+                del _TOKENS[key]  # unless another client already logged in again
 
     # -- one request ----------------------------------------------------------------------
     def _url(self, path: str) -> str:
         return urljoin(self.base, path.lstrip("/")) if not path.startswith("http") else path
 
-    def _message(self, body: Any) -> str:
-        path = self.spec.responses.message_path
+    def _message(self, body: Any, call: _Call | None = None) -> str:
+        path = (call.responses if call else self.spec.responses).message_path
         if path:
             found, msg = lookup(body, path)
             if found:
@@ -297,14 +286,17 @@ class Client:
         *,
         params: dict | None = None,
         body_style: str = "query",
+        resource: Resource | None = None,
     ) -> Any:
-        """Send one logical request (retrying as needed); returns the parsed JSON body."""
-        params = dict(params or {})
+        """Send one logical request (retrying as needed); returns the parsed JSON body.
+
+        `resource` names the resource in errors and brings its own `auth`/`responses`."""
+        params, call, url = dict(params or {}), self._call(resource), self._url(path)
         if body_style == "query" or method == "GET":
-            return self._send(method, self._url(path), params=params)
+            return self._send(method, url, params=params, call=call)
         if body_style == "form":
-            return self._send(method, self._url(path), form=params)
-        return self._send(method, self._url(path), json_body=params)
+            return self._send(method, url, form=params, call=call)
+        return self._send(method, url, json_body=params, call=call)
 
     def _send(
         self,
@@ -314,15 +306,15 @@ class Client:
         params: dict | None = None,
         json_body: Any = None,
         form: dict | None = None,
-        authed: bool = True,
+        call: _Call | None = None,
     ) -> Any:
+        call = call or self._call(None)
         attempt = refreshes = 0
-        last = ""
         while True:
-            token = self._token() if authed else None
+            token = self._token(call) if call.authed else None
             q, headers, cookies = dict(params or {}), {}, {}
-            if authed:
-                self._apply_auth(token, q, headers, cookies)
+            if call.authed:
+                call.auth.apply(token, self._values(), q, headers, cookies)
             self.limiter.wait(self.sleep)
             self.stats.requests += 1
             try:
@@ -330,19 +322,19 @@ class Client:
                     method, url, params=q or None, json=json_body, data=form, headers=headers,
                     cookies=cookies or None, timeout=self.timeout, allow_redirects=False,
                 )  # fmt: skip
-                if not authed and self.spec.auth.type == "session":
+                if not call.authed and call.auth.type == "session":
                     self._session_cookies = resp.cookies.get_dict()
                     self.session.cookies.clear()
-                return self._classify(resp, authed)
+                return self._classify(resp, call, method, url)
             except _Refresh as exc:
                 refreshes += 1
                 self.stats.refreshes += 1
                 if refreshes > MAX_REFRESHES:
                     raise ApiError(
-                        f"{self.spec.subsystem}: {url}: still refused after {MAX_REFRESHES} "
-                        f"fresh logins: {exc}"
+                        f"{self._where(call, method, url)} 重新登录 {MAX_REFRESHES} 次后仍被拒绝 "
+                        f"(still refused after {MAX_REFRESHES} fresh logins): {exc}"
                     ) from None
-                self._invalidate(token)
+                self._invalidate(call, token)
                 continue
             except _Retry as exc:
                 reason, wait = exc.reason, exc.wait
@@ -351,21 +343,23 @@ class Client:
             except requests.ConnectionError as exc:
                 reason, wait = f"connection: {exc.__class__.__name__}", None
             attempt += 1
-            kind = reason.split(":", 1)[0]
-            self.stats.retries[kind] += 1
-            last = reason
+            self.stats.retries[reason.split(":", 1)[0]] += 1
             if attempt >= self.spec.max_attempts:
                 raise ApiError(
-                    f"{self.spec.subsystem}: {method} {url} failed {attempt} times; last: {last}"
+                    f"{self._where(call, method, url)} 重试 {attempt} 次仍失败 "
+                    f"(failed {attempt} times); last: {reason}"
                 )
-            if wait is None:
-                wait = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
-                wait *= 0.75 + self._rng.random() / 2
-            wait = min(wait, MAX_WAIT)
-            self.stats.waited += wait
-            self.sleep(wait)
+            self._pause(attempt, wait)
 
-    def _classify(self, resp: requests.Response, authed: bool) -> Any:
+    def _pause(self, attempt: int, wait: float | None) -> None:
+        if wait is None:
+            wait = min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
+            wait *= 0.75 + self._rng.random() / 2
+        wait = min(wait, MAX_WAIT)
+        self.stats.waited += wait
+        self.sleep(wait)
+
+    def _classify(self, resp: requests.Response, call: _Call, method: str, url: str) -> Any:
         status = resp.status_code
         parsed: list = []
 
@@ -380,58 +374,58 @@ class Client:
                     parsed.append(None)
             return parsed[0]
 
-        for rule in self.spec.responses.rules:  # the YAML's rules first, in order
+        accepted = None if call.authed else call.auth.config.success
+        if accepted and accepted.matches(status, body() if accepted.path else None):
+            return body()  # a login answer `auth.success` accepts (正方: a 302 and a cookie)
+        for rule in call.responses.rules:  # the YAML's rules first, in order
             if rule.when.path is None:
                 hit = rule.when.matches(status, None)
             else:
                 hit = body() is not None and rule.when.matches(status, body())
             if hit:
-                self._act(rule, status, body(), resp, authed)
+                self._act(rule, status, body(), resp, call, f"{method} {url}")
         if status in RETRY_STATUS:
             raise _Retry(f"http_{status}", _retry_after(resp.headers.get("Retry-After")))
-        if status == 401 and authed and self.spec.auth.type in ("token", "session"):
+        if status == 401 and call.authed and call.auth.logs_in:
             raise _Refresh(f"HTTP 401 {resp.text[:200]}")
         if 300 <= status < 400:
             raise ApiError(
-                f"{self.spec.subsystem}: unexpected redirect {status} to "
-                f"{resp.headers.get('Location')}: add a `responses.rules` entry for it"
+                f"{self._where(call, method, url)} 意外的重定向 HTTP {status} → "
+                f"{resp.headers.get('Location')} (unexpected redirect): "
+                "在 responses.rules 中为它加一条规则 (add a `responses.rules` entry for it)"
             )
+        return self._data(resp, body(), call, method, url)
+
+    def _data(self, resp: requests.Response, data: Any, call: _Call, method: str, url: str):
+        """The parsed body of an answer no rule took, or the error it is."""
+        status, where = resp.status_code, self._where(call, method, url)
         if looks_like_html(resp):
-            title = resp.text[:200].replace("\n", " ")
+            title = " ".join(resp.text[:200].split())
             if status >= 400:
-                raise ApiError(f"{self.spec.subsystem}: HTTP {status} page: {title}")
+                raise ApiError(_refused(where, status, f"HTML page: {title}"))
             raise _Retry(f"html_page: HTTP {status} answered with an HTML page: {title}")
-        data = body()
         if data is None:
             if status >= 400:
-                raise ApiError(f"{self.spec.subsystem}: HTTP {status}: {resp.text[:300]}")
+                raise ApiError(_refused(where, status, resp.text[:300]))
             raise _Retry(f"not_json: HTTP {status} body is not JSON: {resp.text[:100]!r}")
         if status >= 400:
-            raise ApiError(f"{self.spec.subsystem}: HTTP {status}: {self._message(data)}")
-        success = self.spec.responses.success
-        if authed and success and not success.matches(status, data):
-            raise ApiError(f"{self.spec.subsystem}: error answer: {self._message(data)}")
+            raise ApiError(_refused(where, status, self._message(data, call)))
+        success = call.responses.success if call.authed else call.auth.config.success
+        if success and not success.matches(status, data):
+            what = "接口返回错误 (error answer)" if call.authed else "登录失败 (login refused)"
+            raise ApiError(f"{where} {what}: {self._message(data, call)}")
         return data
 
-    def _act(self, rule, status: int, body: Any, resp: requests.Response, authed: bool) -> None:
-        what = f"HTTP {status} {self._message(body) if body is not None else ''}".strip()
-        if rule.action == "refresh" and not authed:
-            raise ApiError(f"{self.spec.subsystem}: 登录失败 (login refused): {what}")
+    def _act(self, rule, status: int, body: Any, resp, call: _Call, request: str) -> None:
+        what = f"HTTP {status} {self._message(body, call) if body is not None else ''}".strip()
+        where = f"{self.spec.subsystem}.{call.resource}" if call.resource else self.spec.subsystem
+        if rule.action == "refresh" and not call.authed:
+            raise ApiError(f"{where}: {request} 登录失败 (login refused): {what}")
         if rule.action == "refresh":
             raise _Refresh(what)
         if rule.action == "fail":
-            raise ApiError(f"{self.spec.subsystem}: {what}")
-        wait = _retry_after(resp.headers.get("Retry-After"))
-        if isinstance(rule.wait, int | float):
-            wait = max(wait or 0.0, float(rule.wait))
-        elif isinstance(rule.wait, str) and body is not None:
-            found, value = lookup(body, rule.wait)
-            if found:
-                try:
-                    wait = max(wait or 0.0, float(value))
-                except (TypeError, ValueError):
-                    pass
-        raise _Retry(f"rule: {what}", wait)
+            raise ApiError(f"{where}: {request} 接口拒绝 (refused): {what}")
+        raise _Retry(f"rule: {what}", _rule_wait(rule, body, resp))
 
     # -- pagination -----------------------------------------------------------------------
     def pages(
@@ -441,132 +435,59 @@ class Client:
         pagination: Pagination | None = None,
         identity: Callable[[Any], str] | None = None,
     ) -> Iterator[tuple[list, dict]]:
-        """Each page of one listing: (records, {"total": reported total or None})."""
+        """Each page of one listing: (records, {"total": reported total or None, "strict"})."""
         p = pagination or resource.pagination
-        ident = identity or (lambda r: json.dumps(r, sort_keys=True))
+        pager = paginator(p, note=lambda kind: self.stats.retries.update([kind]))
         strict = [True]
-        method, style, path = resource.method, resource.body, resource.path
 
-        def get(extra: dict) -> tuple[list, Any]:
-            body = self.request(method, path, params={**params, **extra}, body_style=style)
+        def fetch(request: Request) -> tuple[list, Any]:
+            if request.url:  # a vendor's next link, requested as it is
+                body = self._send("GET", urljoin(self.base, request.url), call=self._call(resource))
+            else:
+                query = {**params, **request.params}
+                body = self.request(
+                    resource.method, resource.path, params=query, body_style=resource.body,
+                    resource=resource,
+                )  # fmt: skip
             strict[0] = strict[0] and self.strict
             found, records = lookup(body, p.records)
             if not found or records is None:
                 records = []
             if not isinstance(records, list):
                 raise ApiError(
-                    f"{self.spec.subsystem}.{resource.name}: `{p.records}` is not a list"
+                    f"{self.spec.subsystem}.{resource.name}: `{p.records}` 不是列表 (is not a list)"
                 )
             return records, body
 
-        def total_of(body: Any) -> int | None:
-            if not p.total:
-                return None
-            found, value = lookup(body, p.total)
-            try:
-                return int(value) if found and value is not None else None
-            except (TypeError, ValueError):
-                return None
-
-        size = {p.size_param: p.size} if p.size_param and p.size else {}
-        if p.type == "single":
-            records, body = get({})
-            yield records, {"total": total_of(body), "strict": strict[0]}
-        elif p.type == "page_number":
-            page = p.start if p.start is not None else 1
-            first = page
-            while True:
-                records, body = get({p.page_param: page, **size})
-                total = total_of(body)
-                yield records, {"total": total, "strict": strict[0]}
-                pages = None
-                if p.pages:
-                    found, value = lookup(body, p.pages)
-                    pages = int(value) if found and value is not None else None
-                if pages is None and total is not None and p.size:
-                    pages = -(-total // p.size)
-                done = (
-                    page - first + 1 >= pages if pages is not None else len(records) < (p.size or 1)
-                )
-                if not records or done:
-                    return
-                page += 1
-        elif p.type == "offset":
-            for records, meta in self._offset_pages(p, get, total_of, size, ident):
+        try:
+            for records, meta in pager.pages(fetch, identity or _json_identity):
                 yield records, {**meta, "strict": strict[0]}
-        elif p.type == "cursor":
-            cursor = p.start
-            seen = set()
-            while True:
-                records, body = get(
-                    {p.cursor_param: cursor, **size} if cursor is not None else size
-                )
-                yield records, {"total": total_of(body), "strict": strict[0]}
-                more = True
-                if p.has_more:
-                    found, value = lookup(body, p.has_more)
-                    more = bool(found and value)
-                nxt = lookup(body, p.next_cursor)[1] if p.next_cursor else None
-                if not more or nxt in (None, "") or nxt in seen:
-                    return
-                seen.add(nxt)
-                cursor = nxt
-        elif p.type == "next_link":
-            records, body = get(size)
-            while True:
-                yield records, {"total": total_of(body), "strict": strict[0]}
-                found, nxt = lookup(body, p.next)
-                if not found or not nxt:
-                    return
-                body = self._send("GET", urljoin(self.base, nxt))  # verbatim: keeps filters
-                strict[0] = strict[0] and self.strict
-                found, records = lookup(body, p.records)
-                records = records if found and isinstance(records, list) else []
+        except PagingError as exc:
+            raise ApiError(f"{self.spec.subsystem}.{resource.name}: {exc}") from None
 
-    def _offset_pages(self, p: Pagination, get, total_of, size: dict, ident) -> Iterator:
-        """Offset paging. With `overlap`, rows inserted or deleted mid-read (which shift every
-        later page) cannot hide a record: consecutive pages share `overlap` records (a page
-        sharing none moved too far and is read again), the first page is read until it stops
-        changing, and one probe past the last page catches a tail pushed out of view. Records
-        the previous page already gave are not handed on again."""
-        step = (p.size or 0) - p.overlap
-        offset, prev, probing = p.start or 0, None, False
-        while True:
-            for _ in range(4):
-                records, body = get({p.offset_param: offset, **size})
-                ids = {ident(r) for r in records}
-                if not p.overlap or prev is None or not records or ids & prev:
-                    break
-                self.stats.retries["page_gap"] += 1
-            else:
-                raise ApiError(
-                    f"{self.spec.subsystem}: offset {offset} never overlaps the previous page "
-                    "(rows moving faster than we read); pull again later"
-                )
-            if p.overlap and prev is None:  # the head: read again until two reads add nothing
-                quiet = reads = 0
-                while quiet < 2 and reads < 6:
-                    again, _ = get({p.offset_param: offset, **size})
-                    reads += 1
-                    extra = [r for r in again if ident(r) not in ids]
-                    quiet = 0 if extra else quiet + 1
-                    records += extra
-                    ids |= {ident(r) for r in extra}
-            total = total_of(body)
-            fresh = records if prev is None else [r for r in records if ident(r) not in prev]
-            if probing and not fresh:
-                return
-            yield fresh, {"total": total}
-            if not records:
-                return
-            more = True
-            if p.has_more:
-                found, value = lookup(body, p.has_more)
-                more = bool(found and value)
-            elif total is not None:
-                more = offset + (p.size or len(records)) < total
-            if not more and (not p.overlap or probing):
-                return
-            probing = not more
-            prev = ids | (prev or set()) if probing else ids
-            offset += step if p.overlap else (p.size or len(records))
+
+def _json_identity(record: Any) -> str:
+    return json.dumps(record, sort_keys=True)
+
+
+def _refused(where: str, status: int, message: str) -> str:
+    """One line for a 4xx/5xx answer that is not retried."""
+    message = " ".join(str(message).split())
+    return (
+        f"{where} 请求被拒绝 HTTP {status} (request refused): {message}；"
+        "请核对接口路径、参数与权限 (check the path, parameters and permissions)"
+    )
+
+
+def _rule_wait(rule, body: Any, resp: requests.Response) -> float | None:
+    """How long a `retry` rule waits: Retry-After, at least `wait` seconds or a body field."""
+    wait = _retry_after(resp.headers.get("Retry-After"))
+    if isinstance(rule.wait, int | float):
+        return max(wait or 0.0, float(rule.wait))
+    if isinstance(rule.wait, str) and body is not None:
+        found, value = lookup(body, rule.wait)
+        try:
+            return max(wait or 0.0, float(value)) if found else wait
+        except (TypeError, ValueError):
+            return wait
+    return wait

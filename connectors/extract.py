@@ -7,7 +7,8 @@ data rather than HTTP:
   the vendor accepts (`max_span`, e.g. 31 days for card transactions, 7 for DingTalk
   attendance), written in the vendor's parameter format;
 - **for_each**: one listing per value of a parent resource (DingTalk users per department,
-  attendance per batch of 50 users), the parent walked the same way but not landed;
+  attendance per batch of 50 users), the parent walked the same way but not landed, or per
+  value of a fixed list (DingTalk approval process codes configured for the app);
 - **recurse**: tree listings (DingTalk departments: children of each department);
 - **detail**: list ids, then get each one (DingTalk approvals); the id becomes the source key;
 - **page drift**: page/offset listings that report a total are re-read while the unique
@@ -89,7 +90,23 @@ class Extractor:
 
     # -- parents and trees ----------------------------------------------------------------
     def _parent_params(self, res: Resource) -> list[dict]:
+        """One parameter set per parent value (or per batch of them): the fixed `values`,
+        `include`, then each new value the parent resource lists."""
         fe = res.for_each
+        values: list = []
+        seen: set[str] = set()
+        for v in (*fe.values, *fe.include, *self._parent_values(res)):
+            if json.dumps(v) not in seen:
+                seen.add(json.dumps(v))
+                values.append(v)
+        if fe.batch:
+            return [{fe.param: values[i : i + fe.batch]} for i in range(0, len(values), fe.batch)]
+        return [{fe.param: v} for v in values]
+
+    def _parent_values(self, res: Resource) -> Iterator[Any]:
+        fe = res.for_each
+        if fe.resource is None:
+            return
         parent = self.spec.resources[fe.resource]
         window = None
         if parent.cursor is not None:  # the parent's whole history
@@ -97,18 +114,10 @@ class Extractor:
                 as_datetime(parent.cursor.initial),
                 datetime.now(TZ) + parent.cursor.until_margin,
             )
-        values: list = list(fe.include)
-        seen = {json.dumps(v) for v in values}
         for page in self.pages(parent, window):
             for rec in page.records:
                 if isinstance(rec, dict) and rec.get(fe.field) not in (None, ""):
-                    v = rec[fe.field]
-                    if json.dumps(v) not in seen:
-                        seen.add(json.dumps(v))
-                        values.append(v)
-        if fe.batch:
-            return [{fe.param: values[i : i + fe.batch]} for i in range(0, len(values), fe.batch)]
-        return [{fe.param: v} for v in values]
+                    yield rec[fe.field]
 
     def _listing(self, res: Resource, params: dict) -> Iterator[Page]:
         if res.recurse is None:
@@ -152,8 +161,9 @@ class Extractor:
                 self.spec.subsystem, res.name, len(seen), total, attempt + 1,
             )  # fmt: skip
         raise ApiError(
-            f"{self.spec.subsystem}.{res.name}: page drift: {len(seen)} unique records of a "
-            f"reported {total} after {MAX_PASSES} reads of {params}"
+            f"{self.spec.subsystem}.{res.name}: 分页漂移 page drift: 读 {MAX_PASSES} 遍仍只有 "
+            f"{len(seen)} 条不同记录，接口报告 {total} 条，请稍后重新采集 (unique records of the "
+            f"reported total after {MAX_PASSES} reads of {params}; pull again later)"
         )
 
     @staticmethod
@@ -189,8 +199,9 @@ class Extractor:
         d = res.detail
         records, keys, strict = [], [], True
         for item in ids:
-            body = self.client.request(d.method, d.path, params={d.id_param: item},
-                                       body_style=d.body)  # fmt: skip
+            body = self.client.request(
+                d.method, d.path, params={d.id_param: item}, body_style=d.body, resource=res
+            )
             strict = strict and self.client.strict
             found, record = lookup(body, d.records)
             records.append(record if found else None)

@@ -122,12 +122,12 @@ class FieldHint:
 
 @dataclass(frozen=True)
 class ForEach:
-    resource: str | None
+    resource: str | None  # the parent resource (None with `values`)
     field: str | None
     param: str
     batch: int | None = None
-    include: tuple[Any, ...] = ()
-    values: tuple[Any, ...] | None = None  # a fixed list instead of a parent resource
+    include: tuple[Any, ...] = ()  # values added to the parent's
+    values: tuple[Any, ...] = ()  # a fixed list instead of a parent resource
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from connectors import auth as auth_methods
+from connectors import paginators
 from connectors import spec as api
 from include import settings
 
@@ -369,7 +371,7 @@ class ResponsesIn(_Model):
 
 class LoginIn(_Model):
     method: Literal["GET", "POST"] = "POST"
-    path: Text
+    path: str | None = None  # required by the types that log in (connectors/auth.py)
     json_: dict | None = Field(None, alias="json")
     form: dict | None = None
     params: dict | None = None
@@ -382,72 +384,61 @@ class SendIn(_Model):
 
 
 class SignatureIn(_Model):
-    param: Text
-    value: Text
-    algorithm: Literal["sha1", "sha256", "md5"] = "sha1"
+    param: str | None = None
+    value: str | None = None
+    algorithm: str = "sha1"
 
 
-class NoAuthIn(_Model):
-    type: Literal["none"]
+def _rules_of(check, data: Any) -> None:
+    """A type's own rules (connectors/auth.py, paginators.py) as this validator's error."""
+    try:
+        check(data)
+    except paginators.ConfigProblem as p:
+        raise fail(p.problem, p.fix, at=p.key) from None
 
 
-class TokenAuthIn(_Model):
-    type: Literal["token"]
-    login: LoginIn
+class AuthIn(_Model):
+    """`auth:` keys; what each type needs is its class's `check` (connectors/auth.py)."""
+
+    type: str = auth_methods.NoAuth.type
+    login: LoginIn | None = None
     success: MatchIn | None = None
-    token_path: Text
-    send: SendIn
-
-    @field_validator("send")
-    @classmethod
-    def _where(cls, v: SendIn):
-        if not (v.header or v.query):
-            raise fail(
-                "没有说明令牌放在哪里 (does not say where the token goes)",
-                "添加 header: 或 query: (add header: or query:)",
-            )
-        return v
-
-
-class SessionAuthIn(_Model):
-    type: Literal["session"]
-    login: LoginIn
-    success: MatchIn | None = None
-
-
-class SignatureAuthIn(_Model):
-    type: Literal["signature"]
+    token_path: str | None = None
+    send: SendIn | None = None
     params: dict = {}
-    signature: SignatureIn
+    signature: SignatureIn | None = None
+
+    @model_validator(mode="after")
+    def _type_rules(self):
+        def mapping(m: BaseModel | None) -> dict:
+            return m.model_dump(by_alias=True, exclude_none=True) if m else {}
+
+        mappings = {k: mapping(getattr(self, k)) for k in ("login", "send", "signature")}
+        _rules_of(auth_methods.check, {**self.model_dump(), **mappings})
+        return self
+
+    def build(self) -> api.Auth:
+        send, sig = self.send or SendIn(), self.signature or SignatureIn()
+        return api.Auth(
+            type=self.type,
+            login=self.login.model_dump(by_alias=True, exclude_none=True) if self.login else None,
+            success=self.success.build() if self.success else None,
+            token_path=self.token_path,
+            send_header=send.header,
+            send_query=send.query,
+            send_value=send.value,
+            params=dict(self.params),
+            signature_param=sig.param,
+            signature_algorithm=sig.algorithm,
+            signature_value=sig.value or "",
+        )
 
 
-AuthIn = Annotated[
-    NoAuthIn | TokenAuthIn | SessionAuthIn | SignatureAuthIn, Field(discriminator="type")
-]
+class PaginationIn(_Model):
+    """`pagination:` keys; what each type needs is its class's `check` (connectors/
+    paginators.py)."""
 
-
-def _auth(a: Any) -> api.Auth:
-    if a is None or a.type == "none":
-        return api.Auth(type="none")
-    login = a.login.model_dump(by_alias=True, exclude_none=True) if hasattr(a, "login") else None
-    send = getattr(a, "send", None)
-    sig = getattr(a, "signature", None)
-    return api.Auth(
-        type=a.type,
-        login=login,
-        success=a.success.build() if getattr(a, "success", None) else None,
-        token_path=getattr(a, "token_path", None),
-        send_header=send.header if send else None,
-        send_query=send.query if send else None,
-        send_value=send.value if send else "{token}",
-        params=getattr(a, "params", {}) or {},
-        signature_param=sig.param if sig else None,
-        signature_algorithm=sig.algorithm if sig else "sha1",
-        signature_value=sig.value if sig else "",
-    )
-
-
-class _PagingIn(_Model):
+    type: str = paginators.Paginator.type
     records: str | None = None
     total: str | None = None
     pages: str | None = None
@@ -464,73 +455,12 @@ class _PagingIn(_Model):
     overlap: Annotated[int, Field(ge=0)] = 0
 
     @model_validator(mode="after")
-    def _overlap(self):
-        if self.overlap and self.type != "offset":
-            raise fail(
-                "只有 offset 分页可以重叠 (only offset paging can overlap)",
-                "删除它 (remove it)",
-                at=".overlap",
-            )
-        if self.overlap and self.overlap >= (self.size or 0):
-            raise fail(
-                f"'{self.overlap}'",
-                "小于 size 的小整数 (a small integer below size, e.g. 5)",
-                at=".overlap",
-            )
+    def _type_rules(self):
+        _rules_of(paginators.check, self.model_dump())
         return self
 
     def build(self) -> api.Pagination:
         return api.Pagination(**self.model_dump())
-
-
-class SinglePagingIn(_PagingIn):
-    type: Literal["single"]
-
-
-class PageNumberPagingIn(_PagingIn):
-    type: Literal["page_number"]
-    page_param: Text
-    size_param: Text
-
-
-class OffsetPagingIn(_PagingIn):
-    type: Literal["offset"]
-    offset_param: Text
-    size_param: Text
-
-    @model_validator(mode="after")
-    def _end(self):
-        if not (self.total or self.has_more):
-            raise fail(
-                "offset 分页没有结束信号 (offset paging without an end signal)",
-                "添加 total: 或 has_more: (add total: or has_more:)",
-            )
-        return self
-
-
-class CursorPagingIn(_PagingIn):
-    type: Literal["cursor"]
-    cursor_param: Text
-
-    @model_validator(mode="after")
-    def _end(self):
-        if not (self.next_cursor or self.has_more):
-            raise fail(
-                "cursor 分页没有结束信号 (cursor paging without an end signal)",
-                "添加 next_cursor: (add next_cursor:)",
-            )
-        return self
-
-
-class NextLinkPagingIn(_PagingIn):
-    type: Literal["next_link"]
-    next: Text
-
-
-PaginationIn = Annotated[
-    SinglePagingIn | PageNumberPagingIn | OffsetPagingIn | CursorPagingIn | NextLinkPagingIn,
-    Field(discriminator="type"),
-]
 
 
 class CursorIn(_Model):
@@ -639,10 +569,15 @@ class ForEachIn(_Model):
     param: Text
     batch: Annotated[int, Field(gt=0)] | None = None
     include: list = []
-    values: list | None = None
+    values: Annotated[list, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _source(self):
+        if self.values is not None and (self.resource or self.field):
+            raise fail(
+                "同时给了 values 与 resource (both values and resource)",
+                "保留 values: 或 resource: 加 field: (keep values: or resource: + field:)",
+            )
         if self.values is None and not (self.resource and self.field):
             raise fail(
                 "没有说明参数值从哪里来 (says neither where the values come from)",
@@ -682,7 +617,7 @@ class ResourceIn(_Model):
     primary_key: list[Text] | None = None
     key_from: Literal["record", "id"] = "record"
     cursor: CursorIn | None = None
-    pagination: PaginationIn
+    pagination: PaginationIn = PaginationIn()
     required: list[str] = []
     fields: dict[str, FieldIn] = {}
     for_each: ForEachIn | None = None
@@ -703,12 +638,6 @@ class ResourceIn(_Model):
             data.setdefault("body", "query" if data.get("method", "GET") == "GET" else "json")
             if isinstance(data.get("primary_key"), str):
                 data["primary_key"] = [data["primary_key"]]
-            if isinstance(data.get("pagination"), dict):
-                data["pagination"] = {"type": "single", **data["pagination"]}
-            elif data.get("pagination") is None:
-                data["pagination"] = {"type": "single"}
-            if isinstance(data.get("auth"), dict):
-                data["auth"] = {"type": "none", **data["auth"]}
         return data
 
     @model_validator(mode="after")
@@ -747,12 +676,7 @@ class ResourceIn(_Model):
                 for n, f in self.fields.items()
             },
             for_each=api.ForEach(
-                fe.resource,
-                fe.field,
-                fe.param,
-                fe.batch,
-                tuple(fe.include),
-                tuple(fe.values) if fe.values is not None else None,
+                fe.resource, fe.field, fe.param, fe.batch, tuple(fe.include), tuple(fe.values or ())
             )
             if fe
             else None,
@@ -760,7 +684,7 @@ class ResourceIn(_Model):
             recurse=api.Recurse(self.recurse.field, self.recurse.param) if self.recurse else None,
             land=self.land,
             description=self.description,
-            auth=_auth(self.auth) if self.auth else None,
+            auth=self.auth.build() if self.auth else None,
             responses=self.responses.build() if self.responses else None,
             derived_columns=tuple(c.model_dump() for c in self.derived_columns),
         )
@@ -776,13 +700,8 @@ class DefaultsIn(_Model):
     @field_validator("pagination")
     @classmethod
     def _pagination_type(cls, v):
-        tags = ("single", "page_number", "offset", "cursor", "next_link")
-        if "type" in v and v["type"] not in tags:
-            raise fail(
-                f"未知类型 (unknown type '{v['type']}')",
-                f"用其中之一 (use one of {', '.join(tags)})",
-                at=".type",
-            )
+        if "type" in v:
+            _rules_of(paginators.by_type, v["type"])
         return v
 
 
@@ -792,7 +711,7 @@ class ApiIn(_Model):
     rate_limit: Annotated[float, Field(gt=0)] = 20
     concurrency: Annotated[int, Field(ge=1)] = 1
     max_attempts: Annotated[int, Field(ge=1)] = 8
-    auth: AuthIn = NoAuthIn(type="none")
+    auth: AuthIn = AuthIn()
     responses: ResponsesIn = ResponsesIn()
     defaults: DefaultsIn = DefaultsIn()
     resources: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], ResourceIn] = Field(
@@ -806,8 +725,6 @@ class ApiIn(_Model):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        if isinstance(data.get("auth"), dict):
-            data["auth"] = {"type": "none", **data["auth"]}
         defaults = data.get("defaults") or {}
         resources = data.get("resources")
         if not isinstance(defaults, dict) or not isinstance(resources, dict):
@@ -852,7 +769,7 @@ class ApiIn(_Model):
             rate_limit=self.rate_limit,
             concurrency=self.concurrency,
             max_attempts=self.max_attempts,
-            auth=_auth(self.auth),
+            auth=self.auth.build(),
             responses=self.responses.build(),
             resources={n: r.build(n) for n, r in self.resources.items()},
         )
@@ -984,19 +901,10 @@ class SubsystemFile(_Model):
 # ---- ValidationError → one line
 
 
-_TAGGED = {"pagination", "auth"}
-_TAGS = {
-    "none", "token", "session", "signature",
-    "single", "page_number", "offset", "cursor", "next_link",
-}  # fmt: skip
-
-
 def _where(loc: tuple, data: Any) -> str:
     parts: list[str] = []
     node = data
-    for i, item in enumerate(loc):
-        if item in _TAGS and i and loc[i - 1] in _TAGGED:
-            continue  # the union member pydantic tried, not a field of the file
+    for item in loc:
         if isinstance(item, int):
             name = node[item].get("name") if isinstance(node, list) and item < len(node) \
                 and isinstance(node[item], dict) else None  # fmt: skip
@@ -1024,16 +932,6 @@ def _one_line(path: Path, exc: ValidationError, data: Any) -> RegistryError:
     if kind in ("string_too_short", "too_short"):
         return RegistryError(
             path, where, "为空 (missing or empty)", f"给 `{last}:` 写上值 (give it a value)"
-        )
-    if kind == "union_tag_invalid":
-        tags = ctx.get("expected_tags", "")
-        return RegistryError(
-            path, f"{where}.type", f"未知类型 (unknown type '{ctx.get('tag')}')",
-            f"用其中之一 (use one of {tags})",
-        )  # fmt: skip
-    if kind == "union_tag_not_found":
-        return RegistryError(
-            path, f"{where}.type", "缺少 type (missing type)", "添加 (add) `type:`"
         )
     if kind == "literal_error":
         return RegistryError(

@@ -2,7 +2,7 @@
 
 A copy of the project gets `connectors/subsystems/campus_calendar.yml` — a DingTalk v1.0
 style API (token from `POST /v1.0/oauth2/accessToken`, sent in `x-acs-dingtalk-access-token`,
-`nextToken`/`maxResults` paging) served by `tests/fakes/dingtalk_v1.py`, written from
+`nextToken`/`maxResults` paging) served by `tests/fakes/dingtalk.py`, written from
 DingTalk's public docs — and one new department in `connectors/departments.yml`. After
 `./run sync` in the copy, and no other edit: the subsystem is collected into
 `raw_campus_calendar.events`, audited by its generated Soda contract, staged by dbt, and
@@ -24,7 +24,7 @@ import pytest
 
 from include import settings
 from include.warehouse import connection
-from tests.fakes import dingtalk_v1
+from tests.fakes.dingtalk import DingTalkFake, sample_events
 
 COPIED = ["connectors", "include", "dags", "dbt_project", "soda", "sandbox", "run",
           "pyproject.toml", "requirements.lock", ".env.example"]  # fmt: skip
@@ -162,17 +162,17 @@ def test_a_new_subsystem_file_goes_from_api_to_the_responsibility_mart(
     assert "AIRFLOW_CONN_XIAOBEN_CAMPUS_CALENDAR=" in example
     assert not (settings.DBT_DIR / "models" / "staging" / "campus_calendar").exists()
 
-    with dingtalk_v1.serve() as fake:
-        conn = {"conn_type": "http", "host": fake.base, "login": fake.key,
-                "password": fake.secret}  # fmt: skip
+    with DingTalkFake().running() as fake:
+        conn = {"conn_type": "http", "host": fake.base, "login": fake.app_key,
+                "password": fake.app_secret}  # fmt: skip
         env["AIRFLOW_CONN_XIAOBEN_CAMPUS_CALENDAR"] = json.dumps(conn)
         out = _run(project, env, str(project / ".venv" / "bin" / "python"), "-c", PIPELINE)
         gets = [r for r in fake.requests if r["method"] == "GET"]
     result = json.loads(next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))[7:])
     pulled, audit = result["pulled"], result["audit"]
-    assert pulled["status"] == "success" and pulled["landed"] == len(dingtalk_v1.sample_events())
+    assert pulled["status"] == "success" and pulled["landed"] == len(sample_events())
     assert [g["query"].get("nextToken") for g in gets] == [None, "3", "6"]
-    assert all(g["headers"].get("x-acs-dingtalk-access-token") for g in gets)
+    assert all(g["header_token"] for g in gets)
     assert audit["contracts"] == 1 and audit["checks"] > 5 and audit["failed"] == 0, audit
 
     python = str(project / ".venv" / "bin" / "python")
