@@ -25,11 +25,8 @@ import psycopg
 from psycopg import sql
 
 from connectors.spec import ApiSpec, Resource
-from connectors.validate import Validator, date_parser
-
-# Formats whose text sorts in time order: the page's latest cursor value is found by comparing
-# strings and parsed once, instead of parsing every record's.
-LEXICAL = re.compile(r"yyyy(\W?MM(\W?dd(\W?HH(\W?mm(\W?ss)?)?)?)?)?")
+from connectors.validate import Validator
+from include.rules.dates import date_parser, is_lexical
 
 RAW_COLUMNS = ("pull_id", "fetched_at", "source_key", "payload_hash", "payload")
 TEMP = "_landing_batch"
@@ -144,7 +141,9 @@ class Landing:
         self._cursor_parse: Callable | None = (
             date_parser(res.cursor.format) if res.cursor is not None else None
         )
-        self._lexical = res.cursor is not None and bool(LEXICAL.fullmatch(res.cursor.format))
+        # A format whose text sorts in time order: the page's latest cursor value is found by
+        # comparing strings and parsed once, instead of parsing every record's.
+        self._lexical = res.cursor is not None and is_lexical(res.cursor.format)
         self._lines: list[bytes] = []  # COPY text lines of accepted rows
         self._seen: set = set()  # versions (hash, or key and hash) in the open batch
         self._repeats = 0  # rows of the buffered batch already in it

@@ -19,14 +19,12 @@ from typing import Any
 
 from include import settings
 from include.registry import Registry, RegistryError, Subsystem, load_registry
+from include.rules.dates import is_date_format
 
 AUTH_TYPES = ("none", "token", "session", "signature")
 ACTIONS = ("refresh", "retry", "fail")
 BODY_STYLES = ("query", "json", "form")
 PAGINATION_TYPES = ("page_number", "offset", "cursor", "next_link", "single")
-# Date formats in the vendors' own notation (as the API docs write them), plus two specials.
-DATE_TOKENS = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
-SPECIAL_FORMATS = ("iso", "epoch_ms")
 ID_FORMATS = ("gb11643",)
 API_FIELDS = {
     "connection", "timeout", "rate_limit", "concurrency", "max_attempts", "auth", "responses",
@@ -224,18 +222,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def strftime_pattern(fmt: str) -> str:
-    """`yyyy-MM-dd HH:mm:ss` → `%Y-%m-%d %H:%M:%S`."""
-    return re.sub("|".join(DATE_TOKENS), lambda m: DATE_TOKENS[m.group(0)], fmt)
-
-
-def is_date_format(fmt: str) -> bool:
-    if fmt in SPECIAL_FORMATS:
-        return True
-    rest = re.sub("|".join(DATE_TOKENS), "", fmt)
-    return "yyyy" in fmt and not re.search(r"[A-Za-z]", rest.replace("T", ""))
 
 
 def parse_duration(text: Any) -> timedelta:

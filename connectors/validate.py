@@ -13,17 +13,14 @@ Code sets are the dbt seeds in `dbt_project/seeds/codes/` (one source for landin
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from include import settings
+from include.rules.dates import date_checker
 
-TZ = ZoneInfo(settings.TIMEZONE)
 CODES_DIR = settings.DBT_DIR / "seeds" / "codes"
 STANDARDS = {
     "gb_t_2261_1_sex": "GB/T 2261.1-2003 性别代码",
@@ -33,7 +30,6 @@ STANDARDS = {
 }
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
-_TOKEN = re.compile("yyyy|MM|dd|HH|mm|ss")
 
 
 # -- code sets ----------------------------------------------------------------------------------
@@ -48,121 +44,6 @@ def code_set(name: str) -> dict[str, str]:
     """code → Chinese name, from `dbt_project/seeds/codes/<name>.csv`."""
     with (CODES_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as f:
         return {row["code"]: row["name_zh"] for row in csv.DictReader(f)}
-
-
-# -- dates --------------------------------------------------------------------------------------
-
-
-def date_parser(fmt: str) -> Callable[[Any], datetime]:
-    """A strict parser for one vendor date format; raises ValueError on anything impossible.
-
-    Fixed-width formats are parsed by slicing (about ten times faster than strptime, which
-    matters at a million card transactions); naive values are Asia/Shanghai.
-    """
-    if fmt == "epoch_ms":
-
-        def parse_ms(value: Any) -> datetime:
-            if isinstance(value, bool) or not isinstance(value, int | float | str):
-                raise ValueError(value)
-            return datetime.fromtimestamp(int(value) / 1000, UTC).astimezone(TZ)
-
-        return parse_ms
-    if fmt == "iso":
-
-        def parse_iso(value: Any) -> datetime:
-            if not isinstance(value, str) or len(value) < 10 or value[4] != "-":
-                raise ValueError(value)
-            parsed = datetime.fromisoformat(value)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=TZ)
-
-        return parse_iso
-    spans = {m.group(0): (m.start(), m.end()) for m in _TOKEN.finditer(fmt)}
-    literals = [(i, c) for i, c in enumerate(fmt) if not any(a <= i < b for a, b in spans.values())]
-    width = len(fmt)
-    order = [spans.get(t) for t in ("yyyy", "MM", "dd", "HH", "mm", "ss")]
-
-    def parse_fixed(value: Any) -> datetime:
-        if not isinstance(value, str) or len(value) != width or not value.isascii():
-            raise ValueError(value)
-        for i, c in literals:
-            if value[i] != c:
-                raise ValueError(value)
-        parts = []
-        for span in order:
-            if span is None:
-                parts.append(1 if len(parts) < 3 else 0)
-                continue
-            piece = value[span[0] : span[1]]
-            if not piece.isdigit():
-                raise ValueError(value)
-            parts.append(int(piece))
-        return datetime(*parts, tzinfo=TZ)
-
-    return parse_fixed
-
-
-def date_checker(fmt: str) -> Callable[[Any], bool]:
-    """True when `value` is a real date-time in `fmt`; the fast path of validation.
-
-    Fixed-width formats are matched by one regular expression (hours, minutes, seconds in
-    range) and the calendar date is looked up in a small cache: a million card transactions
-    share a few hundred dates.
-    """
-    if fmt in ("epoch_ms", "iso"):
-        parse = date_parser(fmt)
-
-        def check_parse(value: Any) -> bool:
-            try:
-                parse(value)
-            except (ValueError, TypeError, OverflowError, OSError):
-                return False
-            return True
-
-        return check_parse
-    pieces = {"yyyy": r"(\d{4})", "MM": r"(\d{2})", "dd": r"(\d{2})", "HH": r"(?:[01]\d|2[0-3])",
-              "mm": r"[0-5]\d", "ss": r"[0-5]\d"}  # fmt: skip
-    pattern, last, order = "", 0, []
-    for m in _TOKEN.finditer(fmt):
-        pattern += re.escape(fmt[last : m.start()]) + pieces[m.group(0)]
-        last = m.end()
-        if m.group(0) in ("yyyy", "MM", "dd"):
-            order.append(m.group(0))
-    rx = re.compile(pattern + re.escape(fmt[last:]), re.ASCII)
-    where = [order.index(t) if t in order else None for t in ("yyyy", "MM", "dd")]
-    known: dict[tuple, bool] = {}
-
-    def check_fixed(value: Any) -> bool:
-        if type(value) is not str:
-            return False
-        m = rx.fullmatch(value)
-        if m is None:
-            return False
-        found = m.groups()
-        ok = known.get(found)
-        if ok is None:
-            y, mo, d = (1 if i is None else int(found[i]) for i in where)
-            try:
-                datetime(y, mo, d)
-                ok = True
-            except ValueError:
-                ok = False
-            known[found] = ok
-        return ok
-
-    return check_fixed
-
-
-def format_date(value: datetime, fmt: str) -> str | int:
-    """A window bound written the way a request parameter wants it."""
-    local = value.astimezone(TZ)
-    if fmt == "epoch_ms":
-        return int(value.timestamp() * 1000)
-    if fmt == "iso":
-        return local.isoformat(timespec="seconds")
-    return local.strftime(_TOKEN.sub(lambda m: _STRF[m.group(0)], fmt))
-
-
-_STRF = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
 
 
 # -- identity numbers ---------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from croniter import croniter
 
 from include import settings
 from include.quality import catalog
+from include.rules.dates import pg_pattern
 
 CROSS_CHECKS_FILE = settings.SODA_DIR / "cross_checks.yml"
 KNOWN_FIELDS_FILE = settings.SODA_DIR / "known_fields.yml"
@@ -48,7 +49,6 @@ REJECT_REASONS = {
     "not_json": "不是 JSON 对象",
     "not_storable": "含无法存储的字符",
 }
-_PG_TOKENS = {"yyyy": "YYYY", "MM": "MM", "dd": "DD", "HH": "HH24", "mm": "MI", "ss": "SS"}
 HEADER = (
     "# 由 include/quality/contracts.py 根据 {source} 生成，请勿手改：改连接器文件或\n"
     "# soda/cross_checks.yml 后运行 `python -m include.quality generate`。\n"
@@ -98,19 +98,6 @@ def code_values(name: str) -> tuple[str, ...]:
         return tuple(row["code"] for row in csv.DictReader(f))
 
 
-def pg_format(vendor_format: str) -> str:
-    out, i = "", 0
-    while i < len(vendor_format):
-        for token, pg in _PG_TOKENS.items():
-            if vendor_format.startswith(token, i):
-                out, i = out + pg, i + len(token)
-                break
-        else:
-            ch = vendor_format[i]
-            out, i = out + (f'"{ch}"' if ch.isalpha() else ch), i + 1
-    return out
-
-
 def date_condition(field: str, fmt: str) -> str:
     """SQL that is true when a non-empty value is not a real date in `fmt`."""
     value = _field(field)
@@ -118,7 +105,7 @@ def date_condition(field: str, fmt: str) -> str:
         return f"{value} !~ '^\\d{{1,16}}$'"
     if fmt == "iso":
         return f"not quality.is_timestamp({value})"
-    return f"not quality.is_real_date({value}, {_lit(pg_format(fmt))})"
+    return f"not quality.is_real_date({value}, {_lit(pg_pattern(fmt))})"
 
 
 def allowed_hours(cron: str, timezone: str, deadline_hours: int) -> int:

@@ -11,7 +11,7 @@ import pytest
 
 from connectors import spec as spec_mod
 from connectors.landing import Landing, canonical, canonical_bytes, payload_hash
-from connectors.validate import TZ
+from include.rules.dates import TZ
 
 T0 = datetime(2026, 9, 1, 10, 0, tzinfo=TZ)
 
