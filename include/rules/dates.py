@@ -27,6 +27,7 @@ TOKENS = {
     "mm": ("%M", "MI", r"[0-5]\d"),
     "ss": ("%S", "SS", r"[0-5]\d"),
 }
+REGEX_SPECIALS = "\\.^$*+?()[]{}|"  # escaped with a backslash between tokens, in Python and dbt
 SPECIAL_FORMATS = ("iso", "epoch_ms")  # ISO 8601 with or without offset; epoch milliseconds
 _TOKEN = re.compile("|".join(TOKENS))
 _CALENDAR = ("yyyy", "MM", "dd")
@@ -73,9 +74,13 @@ def regex(fmt: str, capture_calendar: bool = False) -> str:
         piece = TOKENS[m.group(0)][2]
         if capture_calendar and m.group(0) in _CALENDAR:
             piece = f"({piece})"
-        out += re.escape(fmt[last : m.start()]) + piece
+        out += _escape(fmt[last : m.start()]) + piece
         last = m.end()
-    return out + re.escape(fmt[last:])
+    return out + _escape(fmt[last:])
+
+
+def _escape(text: str) -> str:
+    return "".join("\\" + ch if ch in REGEX_SPECIALS else ch for ch in text)
 
 
 def date_parser(fmt: str) -> Callable[[Any], datetime]:
@@ -199,5 +204,8 @@ def dbt_macros() -> str:
         "    {{ return([\n"
         f"{rows}\n"
         "    ]) }}\n"
+        "{%- endmacro %}\n\n"
+        "{% macro date_regex_specials() -%}\n"
+        f"    {{{{ return('{REGEX_SPECIALS.replace(chr(92), chr(92) * 2)}') }}}}\n"
         "{%- endmacro %}\n"
     )

@@ -1,0 +1,111 @@
+"""Each data rule has one home (`include/rules/`), and what is generated from it is current."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import jinja2
+import pytest
+
+from connectors.spec import api_specs
+from include import settings
+from include.rules import dates
+
+MACROS = settings.DBT_DIR / "macros"
+
+
+def _tree_files(*suffixes: str) -> list:
+    """Tracked and new files of the project (not .venv, dbt's target or other ignored state)."""
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=settings.ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    return [settings.ROOT / p for p in out if p.endswith(suffixes) and (settings.ROOT / p).exists()]
+
+
+def _homes(pattern: str, *suffixes: str) -> list[str]:
+    rx = re.compile(pattern)
+    return sorted(
+        str(p.relative_to(settings.ROOT))
+        for p in _tree_files(*suffixes)
+        if p.name != "test_rules.py" and rx.search(p.read_text(encoding="utf-8", errors="replace"))
+    )
+
+
+def test_the_date_token_table_exists_once():
+    # a mapping keyed by a vendor token ({"yyyy": …}) or an alternation of the tokens
+    found = _homes(r"""["']yyyy["']\s*:|yyyy\|MM\|dd""", ".py", ".sql", ".yml", ".j2")
+    assert found == ["include/rules/dates.py"]
+
+
+def test_generated_dbt_date_tokens_are_current():
+    text = (MACROS / dates.DBT_MACROS).read_text(encoding="utf-8")
+    assert text == dates.dbt_macros(), "运行 `python -m include.rules` 重新生成 date_formats.sql"
+
+
+class _Return(Exception):
+    pass
+
+
+def _raise_return(value):
+    raise _Return(value)
+
+
+def _returning(macro):
+    def call(*args, **kwargs):
+        try:
+            return macro(*args, **kwargs)
+        except _Return as r:
+            return r.args[0]
+
+    return call
+
+
+@pytest.fixture(scope="module")
+def dbt_date_format():
+    """The dbt macro `date_format`, rendered by Jinja as dbt does (with dbt's `return`)."""
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    env.globals["return"] = _raise_return
+    tokens = env.from_string((MACROS / dates.DBT_MACROS).read_text(encoding="utf-8")).module
+    env.globals["date_tokens"] = _returning(tokens.date_tokens)
+    env.globals["date_regex_specials"] = _returning(tokens.date_regex_specials)
+    fields = env.from_string((MACROS / "fields.sql").read_text(encoding="utf-8")).module
+    return _returning(fields.date_format)
+
+
+def _declared_formats() -> dict[tuple[str, str, str], str]:
+    """(subsystem, resource, field) → the date format the subsystem file declares."""
+    out = {}
+    for sid, spec in api_specs().items():
+        for name, res in spec.resources.items():
+            for field, hint in res.fields.items():
+                if hint.format and hint.format != "gb11643":
+                    out[sid, name, field] = hint.format
+            if res.cursor is not None:
+                out.setdefault((sid, name, res.cursor.field), res.cursor.format)
+    return out
+
+
+def test_dbt_reads_dates_as_python_and_the_contracts_do(dbt_date_format):
+    formats = {f for f in _declared_formats().values() if f not in dates.SPECIAL_FORMATS}
+    formats |= {"yyyy-MM-ddTHH:mm:ss", "yyyy.MM.dd", "yyyy/MM/dd HH:mm"}
+    for fmt in sorted(formats):
+        got = dbt_date_format(fmt)
+        assert got == {"pg": dates.pg_pattern(fmt), "regex": f"^{dates.regex(fmt)}$"}, fmt
+        checker = dates.date_checker(fmt)
+        sample = dates.format_date(dates.date_parser("iso")("2026-09-01T08:05:09"), fmt)
+        assert checker(sample) and re.fullmatch(got["regex"], sample), (fmt, sample)
+
+
+def test_staging_models_use_the_format_the_subsystem_file_declares():
+    declared = _declared_formats()
+    checked = 0
+    for (sid, name, field), fmt in declared.items():
+        model = settings.DBT_DIR / "models" / "staging" / sid / f"stg_{sid}__{name}.sql"
+        if not model.exists():
+            continue
+        for m in re.finditer(rf"\b(?:ts|dt)\('{re.escape(field)}', '([^']*)'\)", model.read_text()):
+            assert m.group(1) == fmt, f"{model.name}: {field} 应按子系统文件的 format {fmt} 读取"
+            checked += 1
+    assert checked > 50
