@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from include import settings
+from include.rules import gb11643
 from include.rules.dates import date_checker
 
 CODES_DIR = settings.DBT_DIR / "seeds" / "codes"
@@ -28,8 +29,6 @@ STANDARDS = {
     "gb_t_4762_political_status": "GB/T 4762-1984 政治面貌代码",
     "gb_t_4658_education": "GB/T 4658-2006 学历代码",
 }
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
 
 
 # -- code sets ----------------------------------------------------------------------------------
@@ -47,16 +46,6 @@ def code_set(name: str) -> dict[str, str]:
 
 
 # -- identity numbers ---------------------------------------------------------------------------
-
-
-def gb11643_check_char(first17: str) -> str:
-    return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
-
-
-def gb11643_ok(value: str) -> bool:
-    if len(value) != 18 or not value[:17].isdigit() or not value[:17].isascii():
-        return False
-    return gb11643_check_char(value[:17]) == value[17].upper()
 
 
 def _mask(value: str) -> str:
@@ -144,10 +133,10 @@ class Validator:
                 )
         for f in self.ids:
             v = record.get(f)
-            if not _blank(v) and not gb11643_ok(str(v)):
+            if not _blank(v) and not gb11643.valid(str(v)):
                 v = str(v)
                 expected = (
-                    f"校验位应为 {gb11643_check_char(v[:17])}"
+                    f"校验位应为 {gb11643.check_char(v[:17])}"
                     if len(v) == 18 and v[:17].isdigit() and v[:17].isascii()
                     else "应为 18 位：17 位数字加 1 位校验码"
                 )

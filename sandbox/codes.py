@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+from include.rules import gb11643
+
 # GB/T 2261.1-2003 性别
 SEX = {"0": "未知的性别", "1": "男", "2": "女", "9": "未说明的性别"}
 
@@ -38,13 +40,8 @@ POLITICAL = {
     "13": "群众",
 }
 
-# GB 11643-1999 check digit
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
-def id_check(first17: str) -> str:
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+# GB 11643-1999 check digit: the platform's one definition of the rule
+id_check = gb11643.check_char
 
 
 def id_number(area: str, birth_ymd: str, seq: int, male: bool) -> str:

@@ -6,11 +6,12 @@ import re
 import subprocess
 
 import jinja2
+import psycopg
 import pytest
 
 from connectors.spec import api_specs
 from include import settings
-from include.rules import dates
+from include.rules import dates, gb11643
 
 MACROS = settings.DBT_DIR / "macros"
 
@@ -109,3 +110,16 @@ def test_staging_models_use_the_format_the_subsystem_file_declares():
             assert m.group(1) == fmt, f"{model.name}: {field} 应按子系统文件的 format {fmt} 读取"
             checked += 1
     assert checked > 50
+
+
+def test_the_gb11643_check_exists_once():
+    assert _homes(r"7,\s*9,\s*10,\s*5,\s*8", ".py", ".sql", ".yml") == ["include/rules/gb11643.py"]
+
+
+def test_gb11643_in_sql_agrees_with_python(warehouse_url):
+    samples = ["34052419800101001X", "340524198001010010", "3405241980010100", "",
+               "11010519491231002X", "11010519491231002x", "1101051949123100２X"]  # fmt: skip
+    with psycopg.connect(warehouse_url) as conn:
+        for value in samples:
+            got = conn.execute("select quality.gb11643_valid(%s)", [value]).fetchone()[0]
+            assert got == (gb11643.valid(value) and value[17:] != "x"), value

@@ -15,6 +15,7 @@ from psycopg import sql
 
 from include import settings
 from include.registry import registry
+from include.rules import gb11643
 from include.warehouse import connection
 
 DDL_DIR = Path(__file__).parent / "ddl"
@@ -58,6 +59,9 @@ def apply_ddl(conn: psycopg.Connection) -> list[str]:
     for path in sorted(DDL_DIR.glob("*.sql")):
         conn.execute(path.read_text(encoding="utf-8"))
         applied.append(path.name)
+    # SQL forms of the data rules, generated from their one home
+    conn.execute(gb11643.sql_function())
+    applied.append("include/rules/gb11643.py")
     return applied
 
 

@@ -11,10 +11,11 @@ import yaml
 
 from connectors import spec as spec_mod
 from connectors.spec import SpecError, parse_api
-from connectors.validate import Validator, code_set, code_set_names, gb11643_ok
+from connectors.validate import Validator, code_set, code_set_names
 from include import settings
 from include.registry import load_registry
 from include.rules.dates import TZ, date_parser, format_date
+from include.rules.gb11643 import valid as gb11643_ok
 
 NATIONAL = ("gb_t_2261_1_sex", "gb_3304_ethnicity", "gb_t_4762_political_status")
 
