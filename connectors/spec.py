@@ -468,7 +468,7 @@ def _resource(r: _Reader, name: str, data: Any, defaults: dict) -> Resource:
         if fmt is not None and fmt not in ID_FORMATS:
             r.date_format(fmt, f"{w}.format")
         if hint.get("code_set") is not None:
-            from connectors.validate import code_set_names
+            from include.rules.codes import names as code_set_names
 
             if hint["code_set"] not in code_set_names():
                 raise r.fail(

@@ -7,43 +7,17 @@ and its raw text verbatim. Only the checks the YAML asks for are made: the prima
 New fields (schema drift) and odd text (SQL metacharacters, emoji, long strings) are not
 defects and land verbatim.
 
-Code sets are the dbt seeds in `dbt_project/seeds/codes/` (one source for landing and dbt).
+Code sets, dates and the GB 11643 check are the rules of `include/rules/`.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from include import settings
+from include.rules import codes as code_sets
 from include.rules import gb11643
 from include.rules.dates import date_checker
-
-CODES_DIR = settings.DBT_DIR / "seeds" / "codes"
-STANDARDS = {
-    "gb_t_2261_1_sex": "GB/T 2261.1-2003 性别代码",
-    "gb_3304_ethnicity": "GB 3304-1991 民族代码",
-    "gb_t_4762_political_status": "GB/T 4762-1984 政治面貌代码",
-    "gb_t_4658_education": "GB/T 4658-2006 学历代码",
-}
-
-
-# -- code sets ----------------------------------------------------------------------------------
-
-
-def code_set_names(codes_dir: Path = CODES_DIR) -> list[str]:
-    return sorted(p.stem for p in codes_dir.glob("*.csv"))
-
-
-@cache
-def code_set(name: str) -> dict[str, str]:
-    """code → Chinese name, from `dbt_project/seeds/codes/<name>.csv`."""
-    with (CODES_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as f:
-        return {row["code"]: row["name_zh"] for row in csv.DictReader(f)}
-
 
 # -- identity numbers ---------------------------------------------------------------------------
 
@@ -74,7 +48,7 @@ class Validator:
         self.ids: list[str] = []
         for name, hint in resource.fields.items():
             if hint.code_set:
-                self.codes.append((name, hint.code_set, code_set(hint.code_set)))
+                self.codes.append((name, hint.code_set, code_sets.code_set(hint.code_set)))
             if hint.format == "gb11643":
                 self.ids.append(name)
             elif hint.format:
@@ -116,7 +90,7 @@ class Validator:
         for f, name, codes in self.codes:
             v = record.get(f)
             if v is not None and v != "" and (v if type(v) is str else str(v)) not in codes:
-                std = STANDARDS.get(name, name)
+                std = code_sets.standard(name)
                 sample = "、".join(f"{c} {n}" for c, n in list(codes.items())[:3])
                 return (
                     "invalid_code",

@@ -123,3 +123,9 @@ def test_gb11643_in_sql_agrees_with_python(warehouse_url):
         for value in samples:
             got = conn.execute("select quality.gb11643_valid(%s)", [value]).fetchone()[0]
             assert got == (gb11643.valid(value) and value[17:] != "x"), value
+
+
+def test_the_code_set_loader_exists_once():
+    # reading the seeds' CSV files is the loader's job; everything else asks it
+    found = _homes(r"""["']seeds["']\s*/\s*["']codes["']""", ".py")
+    assert found == ["include/rules/codes.py"]

@@ -23,7 +23,6 @@ being verified (variable PULLS); the result store re-queries failing rows for sa
 
 from __future__ import annotations
 
-import csv
 import textwrap
 from datetime import datetime, timedelta
 from functools import cache
@@ -35,11 +34,11 @@ from croniter import croniter
 
 from include import settings
 from include.quality import catalog
+from include.rules import codes as code_sets
 from include.rules.dates import pg_pattern
 
 CROSS_CHECKS_FILE = settings.SODA_DIR / "cross_checks.yml"
 KNOWN_FIELDS_FILE = settings.SODA_DIR / "known_fields.yml"
-CODES_DIR = settings.DBT_DIR / "seeds" / "codes"
 REJECT_REASONS = {
     "missing_key": "主键缺失",
     "missing_required": "必填字段缺失",
@@ -90,12 +89,6 @@ def _field(name: str) -> str:
 
 def _blank(name: str) -> str:
     return f"coalesce({_field(name)}, '') = ''"
-
-
-@cache
-def code_values(name: str) -> tuple[str, ...]:
-    with (CODES_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as f:
-        return tuple(row["code"] for row in csv.DictReader(f))
 
 
 def date_condition(field: str, fmt: str) -> str:
@@ -222,7 +215,7 @@ def raw_contract(subsystem, spec, res) -> dict:
         )
     for name, hint in sorted(fields.items()):
         if hint.code_set:
-            values = ", ".join(_lit(v) for v in code_values(hint.code_set))
+            values = ", ".join(_lit(v) for v in code_sets.code_set(hint.code_set))
             checks.append(
                 _check(
                     "failed_rows",
