@@ -129,3 +129,8 @@ def test_the_code_set_loader_exists_once():
     # reading the seeds' CSV files is the loader's job; everything else asks it
     found = _homes(r"""["']seeds["']\s*/\s*["']codes["']""", ".py")
     assert found == ["include/rules/codes.py"]
+
+
+def test_the_raw_table_ddl_exists_once():
+    found = _homes(r"primary key \(source_key, payload_hash\)", ".py", ".sql", ".yml")
+    assert found == ["include/warehouse/ddl/015_raw_tables.sql"]

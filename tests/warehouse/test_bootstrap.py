@@ -34,3 +34,23 @@ def test_embedded_server_reports_its_state(warehouse_url):
     assert server.is_running() and "running" in server.status()
     with psycopg.connect(server.url("postgres")) as conn:
         assert conn.execute("show server_version").fetchone()[0].startswith("16.")
+
+
+def test_raw_tables_have_one_definition_with_the_run_log_key(warehouse_url):
+    """Landing and dbt's on-run-start both create raw tables by landing.ensure_raw_table."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        for _ in range(2):  # idempotent
+            conn.execute("select landing.ensure_raw_table('raw_rules_probe', 'things')")
+        fk = conn.execute(
+            "select confrelid::regclass::text from pg_constraint"
+            " where conrelid = 'raw_rules_probe.things'::regclass and contype = 'f'"
+        ).fetchall()
+        pk = conn.execute(
+            "select pg_get_constraintdef(oid) from pg_constraint"
+            " where conrelid = 'raw_rules_probe.things'::regclass and contype = 'p'"
+        ).fetchone()
+        conn.execute("drop schema raw_rules_probe cascade")
+    assert fk == [("landing.run_log",)]
+    assert pk == ("PRIMARY KEY (source_key, payload_hash)",)
+    hooks = (settings.DBT_DIR / "macros" / "hooks.sql").read_text(encoding="utf-8")
+    assert "landing.ensure_raw_table(" in hooks and "create table" not in hooks

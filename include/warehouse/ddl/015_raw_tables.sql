@@ -1,0 +1,49 @@
+-- The raw layer's one table shape (原始性, Article 11): every raw_<id>.<resource> is created by
+-- this function and nowhere else. Landing (connectors/landing.py) calls it before a resource's
+-- pull, with the table's Chinese comment and what its source key is made of; dbt
+-- (macros/hooks.sql, on-run-start) calls it for every raw source, so a subsystem not pulled
+-- yet leaves an empty table instead of breaking the build. Each row is one version of a
+-- source record exactly as received; the same version seen again is not stored twice.
+-- Idempotent: bootstrap runs this file on every start.
+
+create or replace function landing.ensure_raw_table(
+    raw_schema text,
+    raw_table text,
+    table_comment text default null,
+    key_comment text default null
+) returns void
+language plpgsql as $fn$
+declare
+    t text := format('%I.%I', raw_schema, raw_table);
+begin
+    execute format('create schema if not exists %I', raw_schema);
+    execute format(
+        'create table if not exists %s ('
+        ' pull_id bigint not null references landing.run_log (pull_id),'
+        ' fetched_at timestamptz not null,'
+        ' source_key text not null,'
+        ' payload_hash text not null,'
+        ' payload jsonb not null,'
+        ' primary key (source_key, payload_hash))',
+        t
+    );
+    if table_comment is not null then
+        execute format('comment on table %s is %L', t, table_comment);
+    end if;
+    execute format('comment on column %s.pull_id is %L', t, '拉取编号（landing.run_log）');
+    execute format('comment on column %s.fetched_at is %L', t, '收到该页数据的时间');
+    execute format(
+        'comment on column %s.source_key is %L', t,
+        coalesce(key_comment, '源系统主键（复合主键以 | 连接）')
+    );
+    execute format(
+        'comment on column %s.payload_hash is %L', t, 'payload 规范 JSON（键排序、紧凑）的 SHA-256'
+    );
+    execute format(
+        'comment on column %s.payload is %L', t, '源系统返回的原始记录（原样保存，不做任何修改）'
+    );
+end
+$fn$;
+
+comment on function landing.ensure_raw_table(text, text, text, text) is
+    '建立原始层表 raw_<子系统>.<资源>（唯一定义处；落地与 dbt 均调用）';
