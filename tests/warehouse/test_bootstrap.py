@@ -39,6 +39,14 @@ def test_embedded_server_reports_its_state(warehouse_url):
 def test_raw_tables_have_one_definition_with_the_run_log_key(warehouse_url):
     """Landing and dbt's on-run-start both create raw tables by landing.ensure_raw_table."""
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        # a table made by the old dbt copy of the DDL, without the foreign key, gets it
+        conn.execute("create schema raw_rules_probe")
+        conn.execute(
+            "create table raw_rules_probe.things (pull_id bigint not null,"
+            " fetched_at timestamptz not null, source_key text not null,"
+            " payload_hash text not null, payload jsonb not null, primary key (source_key,"
+            " payload_hash))"
+        )
         for _ in range(2):  # idempotent
             conn.execute("select landing.ensure_raw_table('raw_rules_probe', 'things')")
         fk = conn.execute(

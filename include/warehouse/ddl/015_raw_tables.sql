@@ -27,6 +27,16 @@ begin
         ' primary key (source_key, payload_hash))',
         t
     );
+    -- a table made before this function by dbt's old copy of the DDL lacks the foreign key
+    if not exists (
+        select 1 from pg_constraint
+        where conrelid = t::regclass and contype = 'f' and confrelid = 'landing.run_log'::regclass
+    ) then
+        execute format(
+            'alter table %s add foreign key (pull_id) references landing.run_log (pull_id) not valid',
+            t
+        );
+    end if;
     if table_comment is not null then
         execute format('comment on table %s is %L', t, table_comment);
     end if;
