@@ -27,6 +27,8 @@ KINDS = {"functional": 1, "teaching_support": 1, "school": 2}  # kind -> quality
 SCHOOL_LINES = ("党", "政")
 FREQUENCIES = ("hourly", "daily", "weekly", "thrice_monthly", "monthly", "termly", "yearly")
 GROUP_ALL, GROUP_SCHOOLS = "全部部门", "各院系"
+# Roles of departments.yml: the rules give each to one department.
+ROLES = {"quality_office": "质管办, Articles 10 and 11"}
 SUBSYSTEM_FIELDS = {
     "id",
     "name_zh",
@@ -125,6 +127,12 @@ class Registry:
     vice_presidents: dict[str, VicePresident]
     departments: dict[str, Department]
     subsystems: dict[str, Subsystem] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # role → department (departments.yml)
+
+    @property
+    def quality_office(self) -> str:
+        """质管办: integrates the school's data, releases holds, hears unowned warnings."""
+        return self.roles["quality_office"]
 
     def responsible_people(self, subsystem_id: str) -> list[Person]:
         """Collectors with a mailbox and the quality administrators of the departments involved."""
@@ -168,7 +176,9 @@ def _person(path: Path, data: Any, where: str) -> Person:
     return Person(name, email, data.get("line"))
 
 
-def load_departments(path: Path) -> tuple[dict[str, VicePresident], dict[str, Department]]:
+def load_departments(
+    path: Path,
+) -> tuple[dict[str, VicePresident], dict[str, Department], dict[str, str]]:
     data = _read_yaml(path)
     vps: dict[str, VicePresident] = {}
     for i, vp in enumerate(data.get("vice_presidents") or []):
@@ -223,7 +233,28 @@ def load_departments(path: Path) -> tuple[dict[str, VicePresident], dict[str, De
         )
     if not departments:
         raise RegistryError(path, "departments", "no departments", "list every department")
-    return vps, departments
+    return vps, departments, _roles(path, data.get("roles"), departments)
+
+
+def _roles(path: Path, data: Any, departments: dict[str, Department]) -> dict[str, str]:
+    """`roles:` the rules give one department each (ROLES), e.g. quality_office: 质管办."""
+    if not isinstance(data, dict):
+        data = {}
+    for role, meaning in ROLES.items():
+        dept = data.get(role)
+        if dept not in departments:
+            raise RegistryError(
+                path,
+                f"roles.{role}",
+                f"'{dept}' is not a department" if dept else f"no department has the role {role}",
+                f"write `roles: {{{role}: <department name>}}` ({meaning})",
+            )
+    for role in data:
+        if role not in ROLES:
+            raise RegistryError(
+                path, f"roles.{role}", "unknown role", f"use one of {', '.join(ROLES)}"
+            )
+    return {role: data[role] for role in ROLES}
 
 
 def _check_quality_administrators(path: Path, where: str, kind: str, qas: tuple[Person, ...]):
@@ -377,8 +408,8 @@ def load_registry(
     subsystems_dir: Path = settings.SUBSYSTEMS_DIR,
     departments_file: Path = settings.DEPARTMENTS_FILE,
 ) -> Registry:
-    vps, departments = load_departments(departments_file)
-    registry = Registry(vps, departments)
+    vps, departments, roles = load_departments(departments_file)
+    registry = Registry(vps, departments, roles=roles)
     for stray in sorted(subsystems_dir.glob("*.yaml")):
         raise RegistryError(
             stray,

@@ -8,12 +8,15 @@ import subprocess
 import jinja2
 import psycopg
 import pytest
+import yaml
 
 from connectors.spec import api_specs
 from include import settings
+from include.registry import RegistryError, load_registry, registry
 from include.rules import dates, gb11643
 
 MACROS = settings.DBT_DIR / "macros"
+PLATFORM = ("connectors", "dags", "include")  # the run-time code (not the sandbox or tests)
 
 
 def _tree_files(*suffixes: str) -> list:
@@ -134,3 +137,29 @@ def test_the_code_set_loader_exists_once():
 def test_the_raw_table_ddl_exists_once():
     found = _homes(r"primary key \(source_key, payload_hash\)", ".py", ".sql", ".yml")
     assert found == ["include/warehouse/ddl/015_raw_tables.sql"]
+
+
+def test_the_quality_office_is_a_role_in_departments_yml():
+    assert registry().quality_office == "质管办"
+    # platform code asks for the role; the sandbox's vendor tables and docstrings may name it
+    code = [p for p in _tree_files(".py") if p.parts[len(settings.ROOT.parts)] in PLATFORM]
+    named = [str(p.relative_to(settings.ROOT)) for p in code
+             if re.search(r"""["']质管办["']""", p.read_text(encoding="utf-8"))]  # fmt: skip
+    assert named == []
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        (None, "departments.yml: roles.quality_office: no department has the role"),
+        ({"quality_office": "质控办"}, "departments.yml: roles.quality_office: '质控办' is not a"),
+        ({"quality_office": "质管办", "qmo": "质管办"}, "departments.yml: roles.qmo: unknown"),
+    ],
+)
+def test_a_bad_role_is_refused_with_file_and_field(tmp_path, roles, expected):
+    data = yaml.safe_load(settings.DEPARTMENTS_FILE.read_text(encoding="utf-8"))
+    data["roles"] = roles
+    (tmp_path / "departments.yml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    with pytest.raises(RegistryError) as err:
+        load_registry(settings.SUBSYSTEMS_DIR, tmp_path / "departments.yml")
+    assert expected in str(err.value) and "\n" not in str(err.value)
