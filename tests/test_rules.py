@@ -163,3 +163,8 @@ def test_a_bad_role_is_refused_with_file_and_field(tmp_path, roles, expected):
     with pytest.raises(RegistryError) as err:
         load_registry(settings.SUBSYSTEMS_DIR, tmp_path / "departments.yml")
     assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_latest_version_per_key_is_defined_once():
+    found = _homes(r"fetched_at desc, (?:\w+\.)?pull_id desc", ".py", ".sql", ".yml")
+    assert found == ["include/warehouse/ddl/015_raw_tables.sql"]

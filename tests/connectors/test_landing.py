@@ -48,8 +48,7 @@ def pull(conn, spec, res, pages: list[list], at: datetime = T0) -> dict:
 
 def latest(conn, table: str) -> dict[str, dict]:
     rows = conn.execute(
-        f"select distinct on (source_key) source_key, payload from {table}"
-        " order by source_key, fetched_at desc, pull_id desc"
+        "select source_key, payload from landing.latest_versions(%s)", [table]
     ).fetchall()
     return dict(rows)
 

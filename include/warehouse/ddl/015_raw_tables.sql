@@ -57,3 +57,40 @@ $fn$;
 
 comment on function landing.ensure_raw_table(text, text, text, text) is
     '建立原始层表 raw_<子系统>.<资源>（唯一定义处；落地与 dbt 均调用）';
+
+-- The current version of each record of a raw table: per source_key the row fetched last, the
+-- later pull on a tie (a record that changed back, A → B → A, is re-stamped by landing so this
+-- holds). The one definition of "latest version per key": the raw contracts' cross-system
+-- checks, the tests, and dbt's publishable() read records through it. published_only skips
+-- versions whose pull is on hold in quality.holds (write–audit–publish: the previous published
+-- version stays current); after_pull keeps only pulls after it and pulls released since
+-- (dbt's incremental staging tables).
+create or replace function landing.latest_versions(
+    raw_table regclass,
+    published_only boolean default false,
+    after_pull bigint default null
+) returns table (
+    pull_id bigint, fetched_at timestamptz, source_key text, payload_hash text, payload jsonb
+)
+language plpgsql stable as $fn$
+begin
+    return query execute format(
+        'select distinct on (r.source_key)'
+        ' r.pull_id, r.fetched_at, r.source_key, r.payload_hash, r.payload'
+        ' from %s as r where true%s%s'
+        ' order by r.source_key asc, r.fetched_at desc, r.pull_id desc',
+        raw_table,
+        case when published_only then
+            ' and not exists (select 1 from quality.holds as h'
+            ' where h.pull_id = r.pull_id and h.released_at is null)'
+        else '' end,
+        case when after_pull is not null then format(
+            ' and (r.pull_id > %s or r.pull_id in (select h.pull_id from quality.holds as h'
+            ' where h.released_at is not null))', after_pull
+        ) else '' end
+    );
+end
+$fn$;
+
+comment on function landing.latest_versions(regclass, boolean, bigint) is
+    '每条记录的当前版本（按 source_key 取最后收到的一版；可跳过暂扣批次）';
