@@ -2,7 +2,8 @@
 
 Databases (warehouse, Airflow metadata), roles (the read-only BI role), one `raw_<id>` schema
 per subsystem file, then every `ddl/*.sql` file in name order. Those files hold the platform's
-own tables (run log, rejects, quality results …) and must themselves be idempotent.
+own tables (run log, rejects, quality results …) and must themselves be idempotent; then the
+SQL forms of the data rules in `include/rules/` (the GB 11643 check).
 """
 
 from __future__ import annotations
