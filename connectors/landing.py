@@ -1,7 +1,8 @@
 """Land records in `raw_<id>.<resource>` exactly as received, and account for every one.
 
-Each record becomes a row (pull_id, fetched_at, source_key, payload_hash, payload jsonb) with
-primary key (source_key, payload_hash): the same version seen again (another page, an
+Each record becomes a row (pull_id, fetched_at, source_key, payload_hash, payload jsonb) of a
+table made by `landing.ensure_raw_table` (its one definition, `include/warehouse/ddl/`), keyed
+by (source_key, payload_hash): the same version seen again (another page, an
 overlapping window, a re-run) adds nothing and counts as a duplicate; a changed record is a new
 row and the old one stays. A batch first goes in by one COPY straight into the raw table,
 inside a savepoint (the common case: new data); if a row is already there, the savepoint is
@@ -25,11 +26,8 @@ import psycopg
 from psycopg import sql
 
 from connectors.spec import ApiSpec, Resource
-from connectors.validate import Validator, date_parser
-
-# Formats whose text sorts in time order: the page's latest cursor value is found by comparing
-# strings and parsed once, instead of parsing every record's.
-LEXICAL = re.compile(r"yyyy(\W?MM(\W?dd(\W?HH(\W?mm(\W?ss)?)?)?)?)?")
+from connectors.validate import Validator
+from include.rules.dates import date_parser, is_lexical
 
 RAW_COLUMNS = ("pull_id", "fetched_at", "source_key", "payload_hash", "payload")
 TEMP = "_landing_batch"
@@ -92,40 +90,6 @@ def raw_text(record: Any) -> str:
     return text.replace("\x00", "\\u0000")
 
 
-def table_ddl(spec: ApiSpec, res: Resource, comment: str) -> list[sql.Composable]:
-    schema, table = sql.Identifier(f"raw_{spec.subsystem}"), sql.Identifier(res.name)
-    qualified = sql.SQL("{}.{}").format(schema, table)
-    key = "、".join(res.primary_key) or "id"
-    return [
-        sql.SQL("create schema if not exists {}").format(schema),
-        sql.SQL(
-            "create table if not exists {} ("
-            " pull_id bigint not null references landing.run_log (pull_id),"
-            " fetched_at timestamptz not null,"
-            " source_key text not null,"
-            " payload_hash text not null,"
-            " payload jsonb not null,"
-            " primary key (source_key, payload_hash))"
-        ).format(qualified),
-        sql.SQL("comment on table {} is {}").format(qualified, sql.Literal(comment)),
-        sql.SQL("comment on column {}.pull_id is {}").format(
-            qualified, sql.Literal("拉取编号（landing.run_log）")
-        ),
-        sql.SQL("comment on column {}.fetched_at is {}").format(
-            qualified, sql.Literal("收到该页数据的时间")
-        ),
-        sql.SQL("comment on column {}.source_key is {}").format(
-            qualified, sql.Literal(f"源系统主键（{key}；复合主键以 | 连接）")
-        ),
-        sql.SQL("comment on column {}.payload_hash is {}").format(
-            qualified, sql.Literal("payload 规范 JSON（键排序、紧凑）的 SHA-256")
-        ),
-        sql.SQL("comment on column {}.payload is {}").format(
-            qualified, sql.Literal("源系统返回的原始记录（原样保存，不做任何修改）")
-        ),
-    ]
-
-
 class Landing:
     """One pull of one resource into the warehouse, on an autocommit connection."""
 
@@ -144,7 +108,9 @@ class Landing:
         self._cursor_parse: Callable | None = (
             date_parser(res.cursor.format) if res.cursor is not None else None
         )
-        self._lexical = res.cursor is not None and bool(LEXICAL.fullmatch(res.cursor.format))
+        # A format whose text sorts in time order: the page's latest cursor value is found by
+        # comparing strings and parsed once, instead of parsing every record's.
+        self._lexical = res.cursor is not None and is_lexical(res.cursor.format)
         self._lines: list[bytes] = []  # COPY text lines of accepted rows
         self._seen: set = set()  # versions (hash, or key and hash) in the open batch
         self._repeats = 0  # rows of the buffered batch already in it
@@ -158,9 +124,13 @@ class Landing:
     def ensure_table(self) -> None:
         desc = self.res.description or self.res.name
         comment = f"{self.title}：{desc}（原始层，逐条原样保存；子系统 {self.spec.subsystem}）"
-        with self.conn.transaction():
-            for stmt in table_ddl(self.spec, self.res, comment):
-                self.conn.execute(stmt)
+        key = "、".join(self.res.primary_key) or "id"
+        # the raw table's one definition: include/warehouse/ddl/015_raw_tables.sql
+        self.conn.execute(
+            "select landing.ensure_raw_table(%s, %s, %s, %s)",
+            [f"raw_{self.spec.subsystem}", self.res.name, comment,
+             f"源系统主键（{key}；复合主键以 | 连接）"],
+        )  # fmt: skip
 
     # -- the run log ----------------------------------------------------------------------
     def start(self, mode: str, window: tuple | None, dag_id: str | None, run_id: str | None) -> int:

@@ -88,8 +88,8 @@ api:
         isAllDay: {column: is_all_day, type: flag, description: 是否全天}
         organizer: {column: organizer, type: json, description: 组织者}
         status: {column: status, type: code, description: 状态}
-        createTime: {column: created_at, type: timestamp(iso_offset), description: 创建时间}
-        updateTime: {column: updated_at, type: timestamp(iso_offset), description: 更新时间}
+        createTime: {column: created_at, type: timestamp, format: iso, description: 创建时间}
+        updateTime: {column: updated_at, type: timestamp, format: iso, description: 更新时间}
 """
 PIPELINE = r"""
 import json
