@@ -181,54 +181,69 @@ class Landing:
         field, one msgspec encode, one sha256 and one COPY line per record. While this thread
         prepares the next page, PostgreSQL is already storing the previous one.
         """
-        check, key_of = self.validator.check, self.validator.key
-        seen, rejects = self._seen, self._rejects
+        key_of = self.validator.key
         prefix = b"%d\t%s\t" % (self.pull_id, fetched_at.isoformat().encode())
-        cfield = self.res.cursor.field if self.res.cursor else None
-        lexical = self._lexical
-        top, accepted = None, [] if cfield and not lexical else None
-        sha256, encode, lines = hashlib.sha256, _ENCODER.encode, []
+        accepted, lines = [], []
         for i, rec in enumerate(records):
             key = keys[i] if keys is not None else (key_of(rec) if type(rec) is dict else None)
-            problem = check(rec, key)
-            if problem is None:
-                try:
-                    data = encode(rec) if fast else canonical_bytes(rec, fast)
-                except (ValueError, TypeError, UnicodeError, msgspec.EncodeError):
-                    problem = _NOT_STORABLE
-                else:
-                    if b"\\u0000" in data or "\x00" in key:
-                        problem = _NOT_STORABLE
+            data, problem = self._encoded(rec, key, fast)
             if problem is not None:
-                code, field, reason = problem
-                rejects.append((self.pull_id, self.spec.subsystem, self.res.name, key, code,
-                                field, reason, raw_text(rec), fetched_at))  # fmt: skip
+                self._reject(rec, key, problem, fetched_at)
                 continue
-            digest = sha256(data).hexdigest()
-            # The key is part of the payload, so the hash alone names the version; not so for
-            # list-ids-then-get, where the key comes from the listing.
-            version = digest if keys is None else (key, digest)
-            if version in seen:
-                self._repeats += 1
-                continue
-            seen.add(version)
-            lines.append(
-                b"%s%s\t%s\t%s\n"
-                % (prefix, _copy_text(key), digest.encode(), data.replace(b"\\", b"\\\\"))
-            )
-            if cfield is not None:
-                value = rec.get(cfield)
-                if lexical:
-                    if type(value) is str and (top is None or value > top):
-                        top = value
-                elif value is not None and value != "":
-                    accepted.append(value)
-        if cfield is not None:
-            self._track_cursor(top, accepted, records)
+            line = self._new_version(key, data, prefix, by_key=keys is not None)
+            if line is not None:
+                lines.append(line)
+                accepted.append(rec)
+        if self.res.cursor is not None:
+            self._cursor_from(accepted, records)
         if lines:
             self._lines.extend(lines)  # kept: the careful way needs them if the COPY fails
             if self._fast:
                 self._stream(b"".join(lines))
+
+    def _encoded(self, rec: Any, key: str | None, fast) -> tuple[bytes | None, tuple | None]:
+        """(canonical JSON bytes, None) for a storable valid record, else (None, defect)."""
+        problem = self.validator.check(rec, key)
+        if problem is not None:
+            return None, problem
+        try:
+            data = _ENCODER.encode(rec) if fast else canonical_bytes(rec, fast)
+        except (ValueError, TypeError, UnicodeError, msgspec.EncodeError):
+            return None, _NOT_STORABLE
+        if b"\\u0000" in data or "\x00" in key:
+            return None, _NOT_STORABLE
+        return data, None
+
+    def _reject(self, rec: Any, key: str | None, problem: tuple, fetched_at: datetime) -> None:
+        code, field, reason = problem
+        self._rejects.append((self.pull_id, self.spec.subsystem, self.res.name, key, code,
+                              field, reason, raw_text(rec), fetched_at))  # fmt: skip
+
+    def _new_version(self, key: str, data: bytes, prefix: bytes, by_key: bool) -> bytes | None:
+        """The COPY line of a version not yet seen in this batch (None for a repeat).
+
+        The key is part of the payload, so the hash alone names the version; not so for
+        list-ids-then-get (`by_key`), where the key comes from the listing.
+        """
+        digest = hashlib.sha256(data).hexdigest()
+        version = (key, digest) if by_key else digest
+        if version in self._seen:
+            self._repeats += 1
+            return None
+        self._seen.add(version)
+        return b"%s%s\t%s\t%s\n" % (
+            prefix, _copy_text(key), digest.encode(), data.replace(b"\\", b"\\\\")
+        )  # fmt: skip
+
+    def _cursor_from(self, accepted: list, records: list) -> None:
+        """Track the page's latest cursor value among its accepted records."""
+        cfield = self.res.cursor.field
+        if self._lexical:  # text order is time order: only the largest string is parsed
+            texts = [v for r in accepted if type(v := r.get(cfield)) is str]
+            self._track_cursor(max(texts, default=None), None, records)
+        else:
+            values = [v for r in accepted if (v := r.get(cfield)) is not None and v != ""]
+            self._track_cursor(None, values, records)
 
     def _track_cursor(self, top, accepted: list | None, records: list) -> None:
         """Move the pull's high-water mark to the page's latest valid cursor value."""

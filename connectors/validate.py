@@ -68,28 +68,37 @@ class Validator:
         return "|".join(parts)
 
     def check(self, record: Any, key: str | None) -> Reject | None:
+        """The first defect of a record (reason code, field, Chinese reason), or None."""
         if not isinstance(record, dict):
-            kind = type(record).__name__
-            return (
-                "not_json",
-                None,
-                f"记录不是 JSON 对象（收到 {kind}），无法落地；请源系统检查该接口的输出。",
-            )
+            return _not_json(record)
         if key is None:
-            missing = next((f for f in self.primary_key if _blank(record.get(f))), None)
-            f = missing or "|".join(self.primary_key) or "id"
-            return (
-                "missing_key",
-                f,
-                f"主键字段 {f} 缺失或为空，无法识别这条记录；请在源系统中补全 {f} 后重新提交。",
-            )
+            return self._missing_key(record)
+        return (
+            self._missing_required(record)
+            or self._bad_code(record)
+            or self._bad_date(record)
+            or self._bad_id(record)
+        )
+
+    def _missing_key(self, record: dict) -> Reject:
+        missing = next((f for f in self.primary_key if _blank(record.get(f))), None)
+        f = missing or "|".join(self.primary_key) or "id"
+        return (
+            "missing_key",
+            f,
+            f"主键字段 {f} 缺失或为空，无法识别这条记录；请在源系统中补全 {f} 后重新提交。",
+        )
+
+    def _missing_required(self, record: dict) -> Reject | None:
         for f in self.required:
-            v = record.get(f)
-            if v is None or v == "":
+            if _blank(record.get(f)):
                 return ("missing_required", f, f"必填字段 {f} 缺失或为空；请在源系统中补填 {f}。")
+        return None
+
+    def _bad_code(self, record: dict) -> Reject | None:
         for f, name, codes in self.codes:
             v = record.get(f)
-            if v is not None and v != "" and (v if type(v) is str else str(v)) not in codes:
+            if not _blank(v) and (v if type(v) is str else str(v)) not in codes:
                 std = code_sets.standard(name)
                 sample = "、".join(f"{c} {n}" for c, n in list(codes.items())[:3])
                 return (
@@ -97,27 +106,45 @@ class Validator:
                     f,
                     f"字段 {f} 的值 '{v}' 不在 {std} 中；请按该标准改为有效代码（如 {sample} …）。",
                 )
+        return None
+
+    def _bad_date(self, record: dict) -> Reject | None:
         for f, fmt, ok in self.dates:
             v = record.get(f)
-            if v is not None and v != "" and not ok(v):
+            if not _blank(v) and not ok(v):
                 return (
                     "impossible_date",
                     f,
                     f"字段 {f} 的值 '{v}' 不是真实存在的日期（格式 {fmt}）；请在源系统中更正。",
                 )
+        return None
+
+    def _bad_id(self, record: dict) -> Reject | None:
         for f in self.ids:
             v = record.get(f)
             if not _blank(v) and not gb11643.valid(str(v)):
-                v = str(v)
-                expected = (
-                    f"校验位应为 {gb11643.check_char(v[:17])}"
-                    if len(v) == 18 and v[:17].isdigit() and v[:17].isascii()
-                    else "应为 18 位：17 位数字加 1 位校验码"
-                )
-                return (
-                    "bad_id_checksum",
-                    f,
-                    f"字段 {f} 的身份证号 {_mask(v)} 不符合 GB 11643-1999（{expected}）；"
-                    "请核对证件原件后更正。",
-                )
+                return _bad_checksum(f, str(v))
         return None
+
+
+def _not_json(record: Any) -> Reject:
+    kind = type(record).__name__
+    return (
+        "not_json",
+        None,
+        f"记录不是 JSON 对象（收到 {kind}），无法落地；请源系统检查该接口的输出。",
+    )
+
+
+def _bad_checksum(f: str, v: str) -> Reject:
+    expected = (
+        f"校验位应为 {gb11643.check_char(v[:17])}"
+        if len(v) == 18 and v[:17].isdigit() and v[:17].isascii()
+        else "应为 18 位：17 位数字加 1 位校验码"
+    )
+    return (
+        "bad_id_checksum",
+        f,
+        f"字段 {f} 的身份证号 {_mask(v)} 不符合 GB 11643-1999（{expected}）；"
+        "请核对证件原件后更正。",
+    )
