@@ -153,7 +153,7 @@ def test_a_new_subsystem_file_goes_from_api_to_the_responsibility_mart(
     for name in ("_campus_calendar__sources.yml", "_campus_calendar__models.yml",
                  "stg_campus_calendar__events.sql"):  # fmt: skip
         assert (staging / name).exists() and f"campus_calendar/{name}" in synced, name
-    assert "{{ ts('updateTime', 'iso_offset') }} as updated_at," in (
+    assert "{{ ts('updateTime', 'iso') }} as updated_at," in (
         staging / "stg_campus_calendar__events.sql"
     ).read_text(encoding="utf-8")
     contract = project / "soda" / "contracts" / "raw_campus_calendar" / "events.yml"
