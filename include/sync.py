@@ -11,7 +11,7 @@ single source of truth. From them come, checked in so auditors read the diffs:
   declared `fields:`;
 - the connection lines of `.env.example` (one per subsystem with an `api:` section);
 - the dbt date-token macros (`dbt_project/macros/date_formats.sql`) from the one token table,
-  `include/rules/dates.py` (what `python -m include.rules` writes alone).
+  `include/rules/dates.py`.
 
 `stale()` lists what `./run sync` would change; a test fails naming the command when it is
 not empty.
