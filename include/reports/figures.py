@@ -82,19 +82,26 @@ from landing.run_log
 where subsystem = any(%(subsystems)s) and status = 'success' and finished_at < %(until)s
 """
 
+# Responsible: the managing departments (归口管理部门) of the figure's subsystems, their heads
+# and their quality administrators (the people Article 3 makes answer for the data).
 RESPONSIBLE_SQL = """
-select
-    array_remove(array_agg(distinct d.department), null),
-    array_remove(array_agg(distinct p.person), null)
+select r.managing_departments, r.managing_department_heads, r.quality_administrators
 from marts.data_responsibility as r
-left join lateral unnest(string_to_array(r.managing_departments, '、')) as d (department) on true
-left join lateral unnest(
-    string_to_array(coalesce(r.managing_department_heads, '') || '、'
-        || coalesce(r.quality_administrators, ''), '、')
-) as p (person) on p.person <> ''
 where r.subsystem_id = any(%(subsystems)s) and r.column_name is null
     and (%(table)s::text is null or r.table_name = %(table)s)
 """
+
+
+def _responsible(rows: list[tuple]) -> tuple[list[str], list[str]]:
+    departments: set[str] = set()
+    people: set[str] = set()
+    for managing, heads, administrators in rows:
+        mine = {d for d in (managing or "").split("、") if d}
+        departments |= mine
+        for person in f"{heads or ''}、{administrators or ''}".split("、"):
+            if person and person.split(" ", 1)[0] in mine:
+                people.add(person)
+    return sorted(departments), sorted(people)
 
 
 class Tracer:
@@ -122,9 +129,9 @@ class Tracer:
         key = (subs, table)
         if key not in self._people:
             params = {"subsystems": list(subs), "table": table}
-            self._people[key] = self.conn.execute(RESPONSIBLE_SQL, params).fetchone()
-        depts, people = self._people[key]
-        fig.responsible_departments, fig.responsible_people = sorted(depts), sorted(people)
+            rows = self.conn.execute(RESPONSIBLE_SQL, params).fetchall()
+            self._people[key] = _responsible(rows)
+        fig.responsible_departments, fig.responsible_people = self._people[key]
         return fig
 
     def add(self, fig: Figure) -> Figure | None:
