@@ -22,7 +22,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.standard.operators.python import PythonOperator
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG, CronTriggerTimetable, Param
 
 from include.reports import tasks
 
@@ -42,7 +42,7 @@ for dag_id, name, kind, period_kind, cron in REPORTS:
         dag_id=dag_id,
         dag_display_name=name,
         description=f"{name}：生成 HTML 与 PDF、登记并发送邮件",
-        schedule=cron,
+        schedule=CronTriggerTimetable(cron, timezone="Asia/Shanghai"),
         start_date=START,
         catchup=False,
         max_active_runs=1,

@@ -24,6 +24,7 @@ from include.reports.periods import resolve
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
+RETRY_PAUSE = 2.0  # seconds, times the attempt number
 
 
 def output_dir() -> Path:
@@ -111,7 +112,6 @@ def send(
     html: Path,
     pdf: Path,
     conn_id: str = mail.DEFAULT_CONN_ID,
-    pause: float = 2.0,
 ) -> str:
     """Mail the report, retrying; records attempts, errors, Message-ID and sent_at."""
     to = [(r["name"], r["email"]) for r in report.recipients]
@@ -143,7 +143,7 @@ def send(
                 (attempt, last, report_id),
             )
             log.warning("报告 %s 第 %d 次发送失败：%s", report_id, attempt, last)
-            time.sleep(pause * attempt)
+            time.sleep(RETRY_PAUSE * attempt)
             continue
         conn.execute(
             "update reports.reports set send_attempts = %s, send_error = null, "
@@ -193,3 +193,15 @@ def produce(
             "message_id": message_id,
             "skipped_as_already_sent": skip and send_mail,
         }
+
+
+def produce_all(period_kind: str, period_id: str, **kwargs) -> list[dict]:
+    """Every department report, then the school report (which lists late departments)."""
+    from include.reports.builder import department_list
+
+    results = [
+        produce("department", period_kind, period_id, d, **kwargs) for d in department_list()
+    ]
+    if period_kind != "month":
+        results.append(produce("school", period_kind, period_id, **kwargs))
+    return results

@@ -260,3 +260,30 @@ def test_mail_over_tls_once_per_period(campus, tls, tmp_path, monkeypatch, free_
             (msg["Message-ID"],),
         ).fetchone()[0]
     assert sent == 1
+
+
+def test_failed_send_is_retried_and_recorded(campus, tmp_path, monkeypatch, free_port):
+    port = free_port()  # nothing listens here: every attempt is refused
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": port,
+                "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 5},
+            }
+        ),
+    )
+    monkeypatch.setattr(deliver, "RETRY_PAUSE", 0)
+    dept = builder.department_list()[-1]
+    with pytest.raises(RuntimeError, match="发送 3 次均失败"):
+        deliver.produce("department", "month", "2026-09", dept, url=campus.db_url, folder=tmp_path)
+    with psycopg.connect(campus.db_url) as conn:
+        attempts, error, sent = conn.execute(
+            "select send_attempts, send_error, sent_at from reports.reports "
+            "where kind = 'department' and period_id = '2026-09' and department = %s "
+            "order by report_id desc limit 1",
+            (dept,),
+        ).fetchone()
+    assert attempts == 3 and "Connection" in error and sent is None
