@@ -51,6 +51,7 @@ class Chart:
     series: dict[str, list[tuple[str, Ref]]]  # series name -> [(x label, figure)]
     lines: dict[str, float] = field(default_factory=dict)  # 目标值/标准值/预警值
     png: bytes = b""
+    cid: str = ""  # Content-ID of the image in the e-mail
 
 
 @dataclass

@@ -254,6 +254,11 @@ def test_mail_over_tls_once_per_period(campus, tls, tmp_path, monkeypatch, free_
     attachments = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
     assert len(attachments) == 1
     assert len(msg.as_bytes()) < 2_000_000
+    body = msg.get_body(preferencelist=("html",)).get_content()
+    assert "data:image" not in body
+    related = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert related or kind == "department"  # the school report always has trend charts
+    assert all(f"cid:{p['Content-ID'].strip('<>')}" in body for p in related)
     with psycopg.connect(campus.db_url) as conn:
         sent = conn.execute(
             "select count(*) from reports.reports where message_id = %s and sent_at is not null",
