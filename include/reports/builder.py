@@ -563,26 +563,35 @@ def section_layer(ctx: Context, spec: dict) -> list:
 
 
 def section_department_reports(ctx: Context, spec: dict) -> list:
+    """Which departments' reports for the period exist, and which came late or are missing."""
+    due_days = int(config().get("department_report_due_days", 7))
+    due = ctx.period.end_at + timedelta(days=due_days)
     rows = ctx.t.rows(
-        """select department, max(generated_at) as generated_at,
+        """select department, min(generated_at) as generated_at,
             bool_or(sent_at is not null) as sent
         from reports.reports where kind = 'department' and period_id = %(p)s
         group by department""",
         {"p": ctx.period.id},
     )
     done = {r["department"]: r for r in rows}
-    ctx.report_rows = [{"department": d, **done.get(d, {})} for d in department_list()]
+    ctx.report_rows = []
+    for d in department_list():
+        r = {"department": d, **done.get(d, {})}
+        r["late"] = bool(r.get("generated_at") and r["generated_at"] > due)
+        ctx.report_rows.append(r)
     table = [
         [
             r["department"],
             f"{r['generated_at'].astimezone(TZ):%Y-%m-%d %H:%M}"
             if r.get("generated_at")
             else "缺报",
+            "迟报" if r["late"] else ("按时" if r.get("generated_at") else "—"),
             "已发送" if r.get("sent") else "未发送",
         ]
         for r in ctx.report_rows
     ]
-    return [Table(["部门", f"{ctx.period.label}报告生成时间", "邮件"], table)]
+    note = f"应在期末后 {due_days} 天内（{due:%Y-%m-%d} 前）生成；期限见 sections.yml。"
+    return [Table(["部门", "首次生成时间", "是否按时", "邮件"], table, note)]
 
 
 def section_findings(ctx: Context, spec: dict) -> list:

@@ -292,3 +292,20 @@ def test_failed_send_is_retried_and_recorded(campus, tmp_path, monkeypatch, free
             (dept,),
         ).fetchone()
     assert attempts == 3 and "Connection" in error and sent is None
+
+
+def test_school_report_names_late_and_missing_departments(campus, school):
+    with psycopg.connect(campus.db_url, autocommit=True) as conn:
+        period = periods.resolve(conn, "term", TERM)
+        late_dept = builder.department_list()[0]
+        conn.execute(
+            "update reports.reports set generated_at = %s + interval '10 days' "
+            "where kind = 'department' and period_id = %s and department = %s",
+            (period.end_at, TERM, late_dept),
+        )
+        report = builder.build(conn, "school", period)
+    rules = {f.rule: f.text for f in report.findings}
+    assert late_dept in rules["late_report"]
+    assert "缺报" in rules["missing_report"]
+    table = next(s for s in report.sections if s.kind == "department_reports").blocks[0]
+    assert [r[0] for r in table.rows if r[2] == "迟报"] == [late_dept]
