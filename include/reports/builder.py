@@ -493,13 +493,12 @@ def _point_rows(ctx: Context, points: list[dict]) -> tuple[list, list]:
         )
         rows.append(
             [
-                point["control_point_code"],
-                point["name_zh"],
-                pids[-1],
+                f"{point['control_point_code']} {point['name_zh']}",
                 _cell(main) if main else "—",
+                status,
                 "—" if main_prev is None else _cell(main_prev),
                 f"{point['target_value']:g}/{point['standard_value']:g}/{point['warning_value']:g}",
-                status,
+                pids[-1],
                 point["owner_department"],
             ]
         )
@@ -525,14 +524,14 @@ def _point_rows(ctx: Context, points: list[dict]) -> tuple[list, list]:
     return rows, charts
 
 
+# The value and its status first: leaders read these tables on phones.
 POINT_COLUMNS = [
-    "代码",
     "质控点",
-    "周期",
-    "本期值（学校）/ 达标率（各单位）",
+    "本期值",
+    "状态",
     "上期",
     "目标/标准/预警",
-    "状态",
+    "周期",
     "责任部门",
 ]
 
@@ -543,14 +542,19 @@ def section_control_points(ctx: Context, spec: dict) -> list:
         return [f"{ctx.department}不负责质控点。"]
     rows, charts = _point_rows(ctx, points)
     return [
-        Table(POINT_COLUMNS, rows, "单位层面的质控点（专业、课程、教师、学生）列各单位的达标率。"),
+        Table(
+            POINT_COLUMNS,
+            rows,
+            "本期值：学校层面的质控点为学校值；单位层面的质控点（专业、课程、"
+            "教师、学生）为各单位的达标率。",
+        ),
         *charts,
     ]
 
 
 def section_scorecard(ctx: Context, spec: dict) -> list:
     rows, _ = _point_rows(ctx, _points(ctx))
-    return [Table(POINT_COLUMNS, rows, "学校层面的质控点列学校值；其余列各单位达标率。")]
+    return [Table(POINT_COLUMNS, rows, "本期值：学校层面的质控点为学校值，其余为各单位的达标率。")]
 
 
 def section_layer(ctx: Context, spec: dict) -> list:
@@ -559,7 +563,10 @@ def section_layer(ctx: Context, spec: dict) -> list:
     if not points:
         return [f"{LEVELS[level]}层面没有配置质控点。"]
     rows, charts = _point_rows(ctx, points)
-    return [Table(POINT_COLUMNS, rows), *charts]
+    return [
+        Table(POINT_COLUMNS, rows, "本期值：学校层面的质控点为学校值，其余为各单位的达标率。"),
+        *charts,
+    ]
 
 
 def section_department_reports(ctx: Context, spec: dict) -> list:
