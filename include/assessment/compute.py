@@ -1,0 +1,657 @@
+"""Compute the year-end assessment (Articles 14–16) from warehouse rows, per department and year.
+
+Every indicator is one SQL query returning one row (numerator, denominator, row ids) over a
+set of subsystems; the query, its parameters and the row ids are stored in `assessment.facts`,
+so re-running the query reproduces the number. Scores come from the curves, weights and pass
+line in `rules.yml`; nothing about the scoring lives in code.
+
+Scopes (layered responsibility, Article 14): `own` = the subsystems a department organises
+(collects); `managed` = the subsystems it manages that other departments organise — their
+facts are those organising departments' results for those subsystems; `department` = facts of
+the department itself (its analysis reports). A department's criterion score is
+(1 - managed_share) × own + managed_share × managed when it has both.
+
+年终考核计算：每个指标一条 SQL（分子、分母、所涉行），存入 assessment.facts，可重跑复核。
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import psycopg
+
+from include.assessment.rules import CRITERIA, Rules, load
+from include.reports.periods import TZ, Period, resolve
+
+# ---- the indicator queries: one row (numerator, denominator, row ids) --------------------------
+
+PULLS_SQL = """
+with due as (
+    select unnest(%(subsystem_of)s::text[]) as subsystem,
+        unnest(%(period_end)s::timestamptz[]) as period_end,
+        unnest(%(deadline)s::timestamptz[]) as deadline
+)
+select count(*) filter (where hit.pull_id is not null), count(*),
+    coalesce(array_agg(hit.pull_id::text order by hit.pull_id)
+        filter (where hit.pull_id is not null), '{}')
+from due
+left join lateral (
+    select r.pull_id from landing.run_log as r
+    where r.subsystem = due.subsystem and r.status = 'success'
+        and r.finished_at >= due.period_end and r.finished_at <= due.deadline
+    order by r.finished_at limit 1
+) as hit on true
+"""
+# Evidence: each period whose data was not in by its deadline, and the first pull after it.
+PULLS_EVIDENCE_SQL = """
+with due as (
+    select unnest(%(subsystem_of)s::text[]) as subsystem,
+        unnest(%(period_end)s::timestamptz[]) as period_end,
+        unnest(%(deadline)s::timestamptz[]) as deadline
+)
+select due.subsystem, due.period_end, due.deadline, late.pull_id, late.finished_at
+from due
+left join lateral (
+    select r.pull_id, r.finished_at from landing.run_log as r
+    where r.subsystem = due.subsystem and r.status = 'success' and r.finished_at >= due.period_end
+    order by r.finished_at limit 1
+) as late on true
+where late.pull_id is null or late.finished_at > due.deadline
+order by due.subsystem, due.period_end
+"""
+REPORTS_SQL = """
+with due as (
+    select unnest(%(periods)s::text[]) as period_id, unnest(%(due)s::timestamptz[]) as due_at
+)
+select count(*) filter (where r.generated_at <= due.due_at), count(*),
+    coalesce(array_agg(r.report_id::text order by r.report_id)
+        filter (where r.report_id is not null), '{}')
+from due
+left join lateral (
+    select report_id, generated_at from reports.reports
+    where kind = 'department' and period_kind = 'month' and period_id = due.period_id
+        and department = %(department)s
+    order by generated_at limit 1
+) as r on true
+"""
+REPORTS_EVIDENCE_SQL = (
+    REPORTS_SQL.replace(
+        "select count(*) filter (where r.generated_at <= due.due_at), count(*),\n"
+        "    coalesce(array_agg(r.report_id::text order by r.report_id)\n"
+        "        filter (where r.report_id is not null), '{}')",
+        "select due.period_id, due.due_at, r.report_id, r.generated_at",
+    )
+    + "where r.report_id is null or r.generated_at > due.due_at order by due.period_id"
+)
+PASS_SQL = """
+select count(*) filter (where outcome = 'passed'), count(*),
+    coalesce(array_agg(result_id::text order by result_id), '{}')
+from (
+    select distinct on (dataset, check_key) result_id, outcome
+    from quality.check_results
+    where subsystem = any(%(subsystems)s) and principle = %(principle)s
+        and outcome in ('passed', 'failed', 'warned')
+        and verified_at >= %(start)s and verified_at < %(end)s
+    order by dataset, check_key, verified_at desc
+) as last_result
+"""
+LANDED_SQL = """(select coalesce(sum(fetched), 0) from landing.run_log
+    where subsystem = any(%(subsystems)s) and status = 'success'
+        and finished_at >= %(start)s and finished_at < %(end)s)"""
+REJECTS_SQL = f"""
+select count(*), {LANDED_SQL},
+    coalesce(array_agg(reject_id::text order by reject_id), '{{}}')
+from landing.rejects
+where subsystem = any(%(subsystems)s) and received_at >= %(start)s and received_at < %(end)s
+"""
+IDENTITY_SQL = f"""
+select count(*), {LANDED_SQL},
+    coalesce(array_agg(subsystem_id || '/' || resource || '/' || source_key
+        order by subsystem_id, resource, source_key), '{{}}')
+from marts.identity_issues
+where subsystem_id = any(%(subsystems)s)
+"""
+CORRECTIONS_SQL = f"""
+select count(*), {LANDED_SQL}, coalesce(array_agg(i.item_id::text order by i.item_id), '{{}}')
+from corrections.items as i
+join corrections.requests as q on q.request_id = i.request_id
+where i.subsystem = any(%(subsystems)s) and q.status <> 'refused'
+    and q.submitted_at >= %(start)s and q.submitted_at < %(end)s
+"""
+WARNINGS_SQL = """
+select
+    count(*) filter (where coalesce({at}, 'infinity') <= opened_at + %(days)s * interval '1 day'),
+    count(*), coalesce(array_agg(warning_id::text order by warning_id), '{{}}')
+from quality.warnings
+where subsystem = any(%(subsystems)s) and opened_at >= %(start)s
+    and opened_at + %(days)s * interval '1 day' <= %(end)s
+"""
+WARNINGS_EVIDENCE_SQL = """
+select warning_id, subsystem, title, severity, opened_at, due_at, acknowledged_at, resolved_at
+from quality.warnings
+where subsystem = any(%(subsystems)s) and opened_at >= %(start)s and opened_at < %(end)s
+    and coalesce(resolved_at, 'infinity') > opened_at + %(days)s * interval '1 day'
+order by subsystem, opened_at
+"""
+
+
+@dataclass
+class Fact:
+    department: str
+    scope: str
+    indicator: str
+    criterion: str
+    label: str
+    unit: str
+    subsystems: list[str]
+    source_relation: str
+    query: str
+    params: dict
+    row_table: str
+    numerator: float | None = None
+    denominator: float | None = None
+    value: float | None = None
+    score: float | None = None
+    row_ids: list[str] = field(default_factory=list)
+    evidence: list[dict] = field(default_factory=list)
+    fact_id: int | None = None
+
+
+def _f(v) -> float | None:
+    return float(v) if isinstance(v, Decimal | int | float) else None
+
+
+def value_of(indicator: str, unit: str, num, den) -> float | None:
+    """The indicator value from numerator and denominator: a percentage or a rate per mille."""
+    if den is None or float(den) == 0:
+        return None
+    scale = 1000.0 if unit == "‰" else 100.0
+    return round(float(num) * scale / float(den), 2)
+
+
+def run_fact(conn: psycopg.Connection, fact: Fact) -> Fact:
+    num, den, ids = conn.execute(fact.query, fact.params).fetchone()
+    fact.numerator, fact.denominator, fact.row_ids = _f(num), _f(den), list(ids or [])
+    fact.value = value_of(fact.indicator, fact.unit, num, den)
+    return fact
+
+
+# ---- plan periods: when each period's data was due (Article 7, the subsystem's plan) ----------
+
+
+def plan_period_ends(frequency: str, start: date, end: date) -> list[date]:
+    """Ends (exclusive, local midnight) of the plan periods that end in (start, end]."""
+    out, d = [], start + timedelta(days=1)
+    while d <= end:
+        if (
+            frequency in ("daily", "hourly")
+            or (frequency == "weekly" and d.weekday() == 0)
+            or (frequency == "thrice_monthly" and d.day in (1, 11, 21))
+            or (frequency == "monthly" and d.day == 1)
+        ):
+            out.append(d)
+        d += timedelta(days=1)
+    return out  # termly / yearly plans are judged by the analysis reports, not here
+
+
+def _go_live(conn, subsystem: str) -> datetime | None:
+    row = conn.execute(
+        "select min(started_at) from landing.run_log where subsystem = %s", (subsystem,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def pull_due(conn, subsystems: list[str], period: Period, as_of: datetime) -> dict:
+    """Parameters of PULLS_SQL: every plan period (since the subsystem's first pull) whose
+    deadline passed before `as_of`."""
+    from include.registry import registry
+
+    reg = registry()
+    subsystem_of, ends, deadlines = [], [], []
+    for sid in subsystems:
+        live = _go_live(conn, sid)
+        if live is None:
+            continue
+        s = reg.subsystems[sid]
+        first = max(period.start, live.astimezone(TZ).date())
+        for d in plan_period_ends(s.plan.frequency, first, period.end):
+            end_at = datetime.combine(d, datetime.min.time(), TZ)
+            deadline = end_at + timedelta(hours=s.plan.deadline_hours)
+            if end_at > live and deadline <= as_of:
+                subsystem_of.append(sid)
+                ends.append(end_at)
+                deadlines.append(deadline)
+    return {"subsystem_of": subsystem_of, "period_end": ends, "deadline": deadlines}
+
+
+def report_due(period: Period, as_of: datetime, due_days: int) -> dict:
+    periods, due = [], []
+    d = period.start.replace(day=1)
+    while d < period.end:
+        nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        due_at = datetime.combine(nxt, datetime.min.time(), TZ) + timedelta(days=due_days)
+        if due_at <= as_of:
+            periods.append(f"{d:%Y-%m}")
+            due.append(due_at)
+        d = nxt
+    return {"periods": periods, "due": due}
+
+
+# ---- building the facts of one department ----------------------------------------------------
+
+
+def corrections_present(conn) -> bool:
+    row = conn.execute(
+        "select to_regclass('corrections.items') is not null "
+        "and to_regclass('corrections.requests') is not null"
+    ).fetchone()
+    return bool(row[0])
+
+
+def scopes(department: str) -> dict[str, list[str]]:
+    from include.registry import registry
+
+    subs = registry().subsystems.values()
+    own = sorted(s.id for s in subs if department in s.organising_departments)
+    managed = sorted(
+        s.id
+        for s in subs
+        if department in s.managing_departments and department not in s.organising_departments
+    )
+    return {"own": own, "managed": managed}
+
+
+def departments() -> list[str]:
+    """Departments assessed: every organising or managing department of a subsystem."""
+    from include.registry import registry
+
+    names = set()
+    for s in registry().subsystems.values():
+        names |= set(s.organising_departments) | set(s.managing_departments)
+    return sorted(names)
+
+
+def report_departments() -> list[str]:
+    from include.reports.builder import department_list
+
+    return department_list()
+
+
+def subsystem_facts(
+    conn, rules: Rules, department: str, scope: str, subs: list[str], period: Period, as_of
+) -> list[Fact]:
+    window = {"subsystems": subs, "start": period.start_at, "end": as_of}
+    facts: list[Fact] = []
+
+    def add(indicator, relation, query, params, row_table):
+        if indicator not in rules.indicators:
+            return None
+        ind = rules.indicators[indicator]
+        fact = Fact(
+            department,
+            scope,
+            indicator,
+            ind.criterion,
+            ind.label,
+            ind.unit,
+            subs,
+            relation,
+            query.strip(),
+            params,
+            row_table,
+        )
+        facts.append(run_fact(conn, fact))
+        return fact
+
+    fact = add(
+        "pull_on_time_rate",
+        "landing.run_log",
+        PULLS_SQL,
+        pull_due(conn, subs, period, as_of),
+        "landing.run_log.pull_id",
+    )
+    if fact is not None:
+        for sid, end_at, deadline, pull_id, finished in conn.execute(
+            PULLS_EVIDENCE_SQL, fact.params
+        ).fetchall():
+            fact.evidence.append(
+                {
+                    "kind": "late_pull" if pull_id else "missing_pull",
+                    "subsystem": sid,
+                    "period_end": end_at.isoformat(),
+                    "deadline": deadline.isoformat(),
+                    "pull_id": pull_id,
+                    "finished_at": finished.isoformat() if finished else None,
+                }
+            )
+    for principle in ("原始性", "规范性", "完整性", "即时性"):
+        add(
+            f"pass_rate_{principle}",
+            "quality.check_results",
+            PASS_SQL,
+            {**window, "principle": principle},
+            "quality.check_results.result_id",
+        )
+    add("rejects_per_k", "landing.rejects", REJECTS_SQL, window, "landing.rejects.reject_id")
+    add(
+        "identity_issues_per_k",
+        "marts.identity_issues",
+        IDENTITY_SQL,
+        window,
+        "marts.identity_issues.(subsystem_id/resource/source_key)",
+    )
+    if corrections_present(conn):
+        add(
+            "corrections_per_k",
+            "corrections.items",
+            CORRECTIONS_SQL,
+            window,
+            "corrections.items.item_id",
+        )
+    for indicator, column in (
+        ("warnings_acknowledged_rate", "coalesce(acknowledged_at, resolved_at)"),
+        ("warnings_resolved_rate", "resolved_at"),
+    ):
+        if indicator not in rules.indicators:
+            continue
+        days = rules.indicators[indicator].within_days
+        fact = add(
+            indicator,
+            "quality.warnings",
+            WARNINGS_SQL.format(at=column),
+            {**window, "days": days},
+            "quality.warnings.warning_id",
+        )
+        if fact is not None and indicator == "warnings_resolved_rate":
+            for r in conn.execute(WARNINGS_EVIDENCE_SQL, fact.params).fetchall():
+                wid, sid, title, severity, opened, _due, acked, resolved = r
+                fact.evidence.append(
+                    {
+                        "kind": "warning_open",
+                        "warning_id": wid,
+                        "subsystem": sid,
+                        "title": title,
+                        "severity": severity,
+                        "opened_at": opened.isoformat(),
+                        "acknowledged_at": acked.isoformat() if acked else None,
+                        "resolved_at": resolved.isoformat() if resolved else None,
+                    }
+                )
+    return facts
+
+
+def department_facts(conn, rules: Rules, department: str, period: Period, as_of) -> list[Fact]:
+    if "report_on_time_rate" not in rules.indicators or department not in report_departments():
+        return []
+    ind = rules.indicators["report_on_time_rate"]
+    params = {"department": department, **report_due(period, as_of, rules.reports.due_days)}
+    fact = Fact(
+        department,
+        "department",
+        "report_on_time_rate",
+        ind.criterion,
+        ind.label,
+        ind.unit,
+        [],
+        "reports.reports",
+        REPORTS_SQL.strip(),
+        params,
+        "reports.reports.report_id",
+    )
+    run_fact(conn, fact)
+    for period_id, due_at, report_id, generated in conn.execute(
+        REPORTS_EVIDENCE_SQL, params
+    ).fetchall():
+        fact.evidence.append(
+            {
+                "kind": "late_report" if report_id else "missing_report",
+                "period_id": period_id,
+                "due_at": due_at.isoformat(),
+                "report_id": report_id,
+                "generated_at": generated.isoformat() if generated else None,
+            }
+        )
+    return [fact]
+
+
+# ---- scores ----------------------------------------------------------------------------------
+
+
+def criterion_score(rules: Rules, facts: list[Fact], criterion: str) -> float | None:
+    """Weighted mean of the scores of the criterion's indicators that have data."""
+    weights = rules.indicators_of(criterion)
+    scored = [(weights[f.indicator].weight, f.score) for f in facts if f.criterion == criterion]
+    scored = [(w, s) for w, s in scored if s is not None and w > 0]
+    total = sum(w for w, _ in scored)
+    return round(sum(w * s for w, s in scored) / total, 2) if total else None
+
+
+def blend(rules: Rules, own: float | None, managed: float | None) -> float | None:
+    if own is None:
+        return managed
+    if managed is None:
+        return own
+    share = rules.layered.managed_share
+    return round((1 - share) * own + share * managed, 2)
+
+
+def total_score(rules: Rules, scores: dict[str, float | None]) -> float:
+    parts = []
+    for c in CRITERIA:
+        s = scores.get(c)
+        if s is None and c == "a" and rules.missing_manual == "zero":
+            s = 0.0
+        if s is not None:
+            parts.append((rules.criteria[c].weight, s))
+    total = sum(w for w, _ in parts)
+    return round(sum(w * s for w, s in parts) / total, 2) if total else 0.0
+
+
+@dataclass
+class Result:
+    department: str
+    scores: dict[str, float | None]
+    own: dict[str, float | None]
+    managed: dict[str, float | None]
+    total: float
+    manual: dict | None
+    previous_total: float | None = None
+    rank: int = 0
+    passed: bool = True
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def barred(self) -> bool:
+        return not self.passed
+
+
+def latest_manual(conn, year: str, department: str) -> dict | None:
+    row = conn.execute(
+        """select entry_id, score, comment, marked_people, entered_by, entered_at, source
+        from assessment.manual_scores where academic_year = %s and department = %s
+        order by entered_at desc, entry_id desc limit 1""",
+        (year, department),
+    ).fetchone()
+    if not row:
+        return None
+    keys = ("entry_id", "score", "comment", "marked_people", "entered_by", "entered_at", "source")
+    return dict(zip(keys, row, strict=True))
+
+
+def score_department(rules: Rules, department: str, facts: list[Fact], manual) -> Result:
+    for f in facts:
+        f.score = rules.indicators[f.indicator].score(f.value)
+    own_facts = [f for f in facts if f.scope in ("own", "department")]
+    managed_facts = [f for f in facts if f.scope == "managed"]
+    own = {c: criterion_score(rules, own_facts, c) for c in "bcd"}
+    managed = {c: criterion_score(rules, managed_facts, c) for c in "bcd"}
+    scores: dict[str, float | None] = {c: blend(rules, own[c], managed[c]) for c in "bcd"}
+    scores["a"] = float(manual["score"]) if manual else None
+    notes = []
+    if manual is None:
+        notes.append(
+            "(a) 未录入，按其余三项折算"
+            if rules.missing_manual == "exclude"
+            else "(a) 未录入，记 0 分"
+        )
+    for f in facts:
+        if f.value is None:
+            notes.append(f"{f.label}（{_scope_zh(f.scope)}）无数据，不计分")
+    return Result(department, scores, own, managed, total_score(rules, scores), manual, notes=notes)
+
+
+def _scope_zh(scope: str) -> str:
+    return {"own": "本部门组织的子系统", "managed": "所管子系统", "department": "部门"}[scope]
+
+
+def rank(rules: Rules, results: list[Result]) -> list[Result]:
+    results.sort(key=lambda r: (-r.total, r.department))
+    for i, r in enumerate(results, 1):
+        r.rank = i
+        r.passed = r.total >= rules.pass_line
+    return results
+
+
+# ---- store ------------------------------------------------------------------------------------
+
+
+def _json(v) -> str:
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def previous_total(conn, year: str, department: str) -> float | None:
+    start = int(year.split("-")[0])
+    prev = f"{start - 1}-{start}"
+    row = conn.execute(
+        """select r.total from assessment.results as r
+        join assessment.runs as u on u.run_id = r.run_id
+        where u.academic_year = %s and r.department = %s
+        order by u.computed_at desc limit 1""",
+        (prev, department),
+    ).fetchone()
+    return _f(row[0]) if row else None
+
+
+def store(conn, year: str, rules_meta: tuple, as_of, facts, results, corrections, **ids) -> int:
+    rules, sha, raw = rules_meta
+    run_id = conn.execute(
+        """insert into assessment.runs (academic_year, rules_version, rules_sha256, rules, as_of,
+            dag_id, airflow_run_id, corrections_counted)
+        values (%s, %s, %s, %s, %s, %s, %s, %s) returning run_id""",
+        (
+            year,
+            rules.version,
+            sha,
+            _json(raw),
+            as_of,
+            ids.get("dag_id"),
+            ids.get("airflow_run_id"),
+            corrections,
+        ),
+    ).fetchone()[0]
+    for f in facts:
+        f.fact_id = conn.execute(
+            """insert into assessment.facts (run_id, department, scope, indicator, criterion,
+                label, numerator, denominator, value, unit, score, subsystems, source_relation,
+                query, params, row_table, row_ids, evidence)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            returning fact_id""",
+            (
+                run_id,
+                f.department,
+                f.scope,
+                f.indicator,
+                f.criterion,
+                f.label,
+                f.numerator,
+                f.denominator,
+                f.value,
+                f.unit,
+                f.score,
+                f.subsystems,
+                f.source_relation,
+                f.query,
+                _json(f.params),
+                f.row_table,
+                f.row_ids,
+                _json(f.evidence),
+            ),
+        ).fetchone()[0]
+    for r in results:
+        own_total = total_score(rules, {**r.own, "a": r.scores["a"]})
+        managed = (
+            total_score(rules, {**r.managed, "a": None})
+            if any(v is not None for v in r.managed.values())
+            else None
+        )
+        conn.execute(
+            """insert into assessment.results (run_id, department, score_a, score_b, score_c,
+                score_d, own_total, managed_total, total, rank, passed, barred, manual_entry_id,
+                marked_people, previous_total, notes)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (
+                run_id,
+                r.department,
+                r.scores["a"],
+                r.scores["b"],
+                r.scores["c"],
+                r.scores["d"],
+                own_total,
+                managed,
+                r.total,
+                r.rank,
+                r.passed,
+                r.barred,
+                r.manual["entry_id"] if r.manual else None,
+                list(r.manual["marked_people"]) if r.manual else [],
+                r.previous_total,
+                r.notes,
+            ),
+        )
+    return run_id
+
+
+@dataclass
+class Assessment:
+    run_id: int
+    year: str
+    period: Period
+    as_of: datetime
+    rules: Rules
+    rules_sha: str
+    facts: list[Fact]
+    results: list[Result]
+    corrections_counted: bool
+
+
+def compute(
+    conn: psycopg.Connection,
+    year: str,
+    *,
+    rules_path=None,
+    now: datetime | None = None,
+    **ids,
+) -> Assessment:
+    """Compute, score, rank and store the assessment of academic year `year` (2026-2027)."""
+    meta = load(rules_path)
+    rules = meta[0]
+    period = resolve(conn, "year", year)
+    as_of = min(period.end_at, now or datetime.now(TZ))
+    corrections = corrections_present(conn)
+    all_facts, results = [], []
+    for dept in departments():
+        facts = []
+        for scope, subs in scopes(dept).items():
+            if subs:
+                facts += subsystem_facts(conn, rules, dept, scope, subs, period, as_of)
+        facts += department_facts(conn, rules, dept, period, as_of)
+        result = score_department(rules, dept, facts, latest_manual(conn, year, dept))
+        result.previous_total = previous_total(conn, year, dept)
+        all_facts += facts
+        results.append(result)
+    rank(rules, results)
+    run_id = store(conn, year, meta, as_of, all_facts, results, corrections, **ids)
+    return Assessment(run_id, year, period, as_of, rules, meta[1], all_facts, results, corrections)
