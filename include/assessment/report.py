@@ -87,24 +87,39 @@ def _fmt_time(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(TZ).strftime("%Y-%m-%d %H:%M") if iso else "—"
 
 
-def evidence_lines(facts: list[Fact], limit: int = 12) -> list[str]:
+def _pull_lines(items: list[dict], limit: int) -> list[str]:
+    out = []
+    by_sub: dict[str, list[dict]] = {}
+    for e in items:
+        by_sub.setdefault(e["subsystem"], []).append(e)
+    for sid, es in by_sub.items():
+        late = sorted({(e["pull_id"], e["finished_at"]) for e in es if e["pull_id"]})
+        missing = [e for e in es if not e["pull_id"]]
+        out.append(
+            f"采集未按期：{sid} 共 {len(es)} 个采集期的数据未在截止时间前入库"
+            f"（{_fmt_time(es[0]['period_end'])} 至 {_fmt_time(es[-1]['period_end'])} 期间），"
+            f"其中 {len(missing)} 期至计算时仍无成功采集"
+        )
+        for pull_id, finished in late[:limit]:
+            first = next(e for e in es if e["pull_id"] == pull_id)
+            n = sum(1 for e in es if e["pull_id"] == pull_id)
+            out.append(
+                f"　迟到的采集 #{pull_id}：{_fmt_time(finished)} 才完成，补入 {n} 期，"
+                f"最早一期应在 {_fmt_time(first['deadline'])} 前入库"
+            )
+    return out
+
+
+def evidence_lines(facts: list[Fact], limit: int = 8) -> list[str]:
     """Plain sentences naming the late or missing pulls, open warnings, missing reports."""
     out: list[str] = []
     for f in facts:
-        items = f.evidence
-        for e in items[:limit]:
-            if e["kind"] == "missing_pull":
-                out.append(
-                    f"采集缺失：{e['subsystem']} 截至 {_fmt_time(e['period_end'])} 的数据"
-                    f"应在 {_fmt_time(e['deadline'])} 前入库，至计算时仍无成功采集"
-                )
-            elif e["kind"] == "late_pull":
-                out.append(
-                    f"采集迟到：{e['subsystem']} 截至 {_fmt_time(e['period_end'])} 的数据"
-                    f"应在 {_fmt_time(e['deadline'])} 前入库，实际由采集 #{e['pull_id']} "
-                    f"于 {_fmt_time(e['finished_at'])} 完成"
-                )
-            elif e["kind"] == "warning_open":
+        pulls = [e for e in f.evidence if e["kind"] in ("missing_pull", "late_pull")]
+        if pulls:
+            out += _pull_lines(pulls, limit)
+        others = [e for e in f.evidence if e not in pulls]
+        for e in others[:limit]:
+            if e["kind"] == "warning_open":
                 state = (
                     f"{_fmt_time(e['resolved_at'])} 才解决"
                     if e["resolved_at"]
@@ -122,8 +137,8 @@ def evidence_lines(facts: list[Fact], limit: int = 12) -> list[str]:
                 )
                 due = _fmt_time(e["due_at"])
                 out.append(f"部门数据分析报告 {e['period_id']} {what}，应在 {due} 前生成")
-        if len(items) > limit:
-            out.append(f"……{f.label}另有 {len(items) - limit} 条，见 assessment.facts #{f.fact_id}")
+        if len(others) > limit:
+            out.append(f"……另有 {len(others) - limit} 条，见 assessment.facts #{f.fact_id}")
     return out
 
 
@@ -228,9 +243,11 @@ def build(conn, a: Assessment, now: datetime | None = None) -> Report:
             else ["质管办本年度未录入。"],
         )
     )
-    fact_rows = []
+    fact_rows, trace_rows = [], []
     for r in a.results:
         for f in by_dept.get(r.department, []):
+            if f.value is None:
+                continue
             fact_rows.append(
                 [
                     r.department,
@@ -240,45 +257,54 @@ def build(conn, a: Assessment, now: datetime | None = None) -> Report:
                     figs.fact(f, "score", f.score, "分"),
                     figs.fact(f, "numerator", f.numerator, ""),
                     figs.fact(f, "denominator", f.denominator, ""),
-                    f"#{f.fact_id} {f.source_relation}",
+                    f"#{f.fact_id}",
+                ]
+            )
+            fig = figs.t.figures.get(f"fact:{f.fact_id}:value")
+            trace_rows.append(
+                [
+                    f"#{f.fact_id}",
+                    f.source_relation,
+                    f"{f.row_table}：{len(f.row_ids)} 行",
+                    "、".join(f.subsystems) or "—",
+                    f"{fig.as_of.astimezone(TZ):%Y-%m-%d %H:%M}" if fig else "—",
+                    "、".join(fig.responsible_departments) if fig else "—",
                 ]
             )
     notes = [f"{r.department}：{'；'.join(r.notes)}" for r in a.results if r.notes]
+    counted = (
+        "更正表 corrections.items 已存在，已计入每千条记录需更正数。"
+        if a.corrections_counted
+        else "更正流程尚未上线（无 corrections 表），未计入需更正数。"
+    )
     sections.append(
         Section(
             "facts",
             "四、各部门各项指标的事实",
             [
                 Table(
-                    ["部门", "指标", "范围", "值", "得分", "分子", "分母", "事实编号与来源"],
+                    ["部门", "指标", "范围", "值", "得分", "分子", "分母", "事实"],
                     fact_rows,
-                    "查询、参数与所涉行号见 assessment.facts（按编号），重跑查询即可复核。"
-                    + (
-                        "更正表 corrections.items 已存在，已计入每千条记录需更正数。"
-                        if a.corrections_counted
-                        else "更正流程尚未上线（无 corrections 表），未计入需更正数。"
-                    ),
+                    "只列有数据的指标；查询、参数与所涉行号见 assessment.facts（按编号），"
+                    "重跑查询即可复核。" + counted,
                 ),
+                "无数据、不计分的指标：",
                 *notes,
             ],
         )
     )
-    trace_rows = [
-        [
-            f.label,
-            Ref(key),
-            f.source_relation,
-            f"{f.as_of.astimezone(TZ):%Y-%m-%d %H:%M}",
-            f"{len(f.pull_ids)} 批",
-            "、".join(f.responsible_departments),
-        ]
-        for key, f in figs.t.figures.items()
-    ]
     sections.append(
         Section(
             "appendix",
-            "附录：数字溯源",
-            [Table(["数字", "值", "来源", "数据截止", "采集批次", "责任部门"], trace_rows)],
+            "附录：事实溯源",
+            [
+                Table(
+                    ["事实", "来源表", "所涉行", "子系统", "数据截止", "责任部门"],
+                    trace_rows,
+                    "得分与名次取自 assessment.results，由事实按 rules.yml 计算；"
+                    "每个事实的完整 SQL 与参数见 assessment.facts。",
+                )
+            ],
         )
     )
     qmo = _qmo()
