@@ -1,0 +1,84 @@
+"""年终考核 (year-end assessment of departments' data work, Articles 14–16).
+
+Runs on 10 September, after the academic year has closed and August's department reports were
+due. First 质管办 enters criterion (a) — 部门负责人重视程度与组织措施, one score (0–100) per
+department, plus any people confirmed to have entered erroneous data that caused consequences —
+in the form of the task **录入 (a) 项得分** (Browse → Required Actions). The form records who
+entered it and when. Then (b) timeliness, (c) data quality and (d) responsiveness are computed
+from warehouse rows (`landing.run_log`, `reports.reports`, `quality.check_results`,
+`landing.rejects`, `marts.identity_issues`, `quality.warnings`; corrections once that table
+exists) with the weights, curves and pass line of `include/assessment/rules.yml` (质管办 owns
+it). Results go to `assessment.*` (readable by BI); the ranked report (HTML + PDF) lists the
+departments below the pass line as 不得参与评优评先 with their evidence and is mailed to the
+leading group and 质管办.
+
+Trigger by hand with `academic_year` (e.g. 2026-2027) for any year; empty = the year closed
+before the run. 手动触发可指定学年；留空则为运行前最近结束的学年。
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.hitl import HITLEntryOperator
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG, CronTriggerTimetable, Param
+
+from include.assessment import tasks
+from include.assessment.compute import departments
+
+FORM_PARAMS = {
+    d: Param(
+        None,
+        type=["null", "number"],
+        minimum=0,
+        maximum=100,
+        title=d,
+        description=f"{d}：部门负责人重视程度与组织措施（0–100 分；留空 = 未录入）",
+    )
+    for d in departments()
+}
+FORM_PARAMS[tasks.MARKED] = Param(
+    "",
+    type="string",
+    title="经确认数据错误并造成后果的人员",
+    description="写成 部门：姓名、姓名；部门：姓名（第十六条，只由质管办确认后填写）",
+)
+FORM_PARAMS[tasks.COMMENT] = Param("", type="string", title="说明", description="录入说明（可空）")
+
+with DAG(
+    dag_id="assessment__yearly",
+    dag_display_name="年终考核（各部门数据工作）",
+    description="质管办录入 (a) 项，计算 (b)(c)(d) 项，排名、标记不得参与评优评先并发送报告",
+    schedule=CronTriggerTimetable("0 8 10 9 *", timezone="Asia/Shanghai"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "质管办", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    tags=["assessment", "考核"],
+    doc_md=__doc__,
+    params={
+        "academic_year": Param(
+            "", type="string", description="学年，如 2026-2027；留空则为运行前最近结束的学年"
+        ),
+    },
+):
+    form = HITLEntryOperator(
+        task_id=tasks.FORM_TASK,
+        task_display_name="录入 (a) 项得分",
+        subject="年终考核：录入各部门 (a) 项得分（部门负责人重视程度与组织措施）",
+        body=(
+            "请质管办为每个部门录入 0–100 分；留空的部门按规则文件处理（见报告说明）。"
+            "经确认数据错误并造成后果的人员写成 部门：姓名、姓名。录入人与时间自动记录。"
+        ),
+        params=FORM_PARAMS,
+        response_timeout=timedelta(days=14),
+    )
+    assess = PythonOperator(
+        task_id="assess",
+        task_display_name="计算考核、生成并发送报告",
+        python_callable=tasks.assess,
+        trigger_rule="all_done",
+    )
+    form >> assess

@@ -1,0 +1,89 @@
+"""The task callables of `dags/assessment.py`: which year, the (a) form, then compute and mail.
+
+年终考核 DAG 的任务：确定学年、质管办录入 (a) 项、计算、出报告并发送。
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import psycopg
+
+from include.reports.periods import TZ, closed_before
+
+log = logging.getLogger(__name__)
+FORM_TASK = "enter_criterion_a"
+MARKED = "marked_people"
+COMMENT = "comment"
+
+
+def year_of(params: dict, context: dict) -> str:
+    """The year asked for by hand, else the academic year closed before the run."""
+    if params.get("academic_year"):
+        return str(params["academic_year"]).strip()
+    from include.warehouse import connection
+
+    moment = context.get("logical_date") or datetime.now(TZ)
+    with psycopg.connect(connection.warehouse_url()) as conn:
+        return closed_before(conn, "year", moment).id
+
+
+def form_entries(params_input: dict) -> dict[str, dict]:
+    """{department: {score, comment, marked_people}} from the form's answers.
+
+    Marked people are written `部门：姓名、姓名；部门：姓名` (entered by 质管办, never inferred)."""
+    marked: dict[str, list[str]] = {}
+    for part in str(params_input.get(MARKED) or "").replace(";", "；").split("；"):
+        if not part.strip():
+            continue
+        dept, _, names = part.replace(":", "：").partition("：")
+        if not names:
+            raise ValueError(f"(a) 录入：{MARKED} 的 {part!r} 应写成 部门：姓名、姓名")
+        marked[dept.strip()] = [
+            n.strip() for n in names.replace(",", "、").split("、") if n.strip()
+        ]
+    out = {}
+    for key, value in params_input.items():
+        if key in (MARKED, COMMENT) or value in (None, ""):
+            continue
+        out[key] = {"score": value, "marked_people": marked.get(key, [])}
+    for dept in set(marked) - set(out):
+        raise ValueError(f"(a) 录入：{dept} 标记了人员但未录入 (a) 得分，请补录得分")
+    comment = params_input.get(COMMENT)
+    for e in out.values():
+        e["comment"] = comment
+    return out
+
+
+def assess(**context) -> dict:
+    """Record the (a) scores the form received (who and when), then compute, render and mail."""
+    from include import assessment
+    from include.warehouse import connection
+
+    params = context.get("params") or {}
+    year = year_of(params, context)
+    dag = context.get("dag")
+    ids = {"dag_id": dag.dag_id if dag else None, "airflow_run_id": context.get("run_id")}
+    answer = context["ti"].xcom_pull(task_ids=FORM_TASK) or {}
+    if answer.get("params_input"):
+        user = answer.get("responded_by_user") or {}
+        who = user.get("name") or user.get("id") or "unknown"
+        with psycopg.connect(connection.warehouse_url(), autocommit=True) as conn:
+            n = assessment.record_manual(
+                conn,
+                year,
+                form_entries(answer["params_input"]),
+                entered_by=who,
+                source="hitl",
+                entered_at=answer.get("responded_at"),
+                **ids,
+            )
+        log.info("(a) 项：%s 录入 %d 个部门", who, len(n))
+    else:
+        log.warning("(a) 项表单未填写（超时或跳过）：按规则文件 missing_manual 处理")
+    result = assessment.produce(year, **ids)
+    log.info(
+        "考核报告：%s；不得参与评优评先：%s", result["pdf"], "、".join(result["barred"]) or "无"
+    )
+    return result
