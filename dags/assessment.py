@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.standard.operators.hitl import HITLEntryOperator
+from airflow.providers.standard.operators.hitl import HITLEntryOperator, HITLOperator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronTriggerTimetable, Param
 
@@ -82,3 +82,40 @@ with DAG(
         trigger_rule="all_done",
     )
     form >> assess
+
+with DAG(
+    dag_id="assessment__appeal",
+    dag_display_name="年终考核申诉",
+    description="部门对被标记的事实提出申诉，质管办裁决并说明理由；申诉成立则重新计算并发送报告",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    default_args={"owner": "质管办", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    tags=["assessment", "考核"],
+    doc_md="""部门在 rules.yml 规定的申诉期内，对考核报告中被标记的事实（按事实编号）提出申诉；
+质管办在 **裁决申诉** 表单中选择“申诉成立”或“驳回申诉”并写明理由（录入人与时间自动记录）。
+申诉成立：该指标不计入该部门得分，重新计算当年考核并发送报告。""",
+    params={
+        "fact_id": Param(0, type="integer", minimum=1, description="报告中的事实编号"),
+        "reason": Param("", type="string", minLength=1, description="申诉理由"),
+        "filed_by": Param("", type="string", minLength=1, description="申诉人（部门与姓名）"),
+    },
+):
+    file_appeal = PythonOperator(
+        task_id="file_appeal", task_display_name="登记申诉", python_callable=tasks.file_appeal
+    )
+    decide_appeal = HITLOperator(
+        task_id=tasks.DECIDE_TASK,
+        task_display_name="裁决申诉",
+        subject="年终考核申诉：请质管办裁决",
+        body="申诉事实 #{{ params.fact_id }}；理由：{{ params.reason }}（{{ params.filed_by }}）",
+        options=[tasks.UPHOLD, tasks.REJECT],
+        params={"decision_reason": Param("", type="string", minLength=1, title="裁决理由")},
+        response_timeout=timedelta(days=14),
+    )
+    apply_decision = PythonOperator(
+        task_id="apply_decision",
+        task_display_name="记录裁决并重新计算",
+        python_callable=tasks.apply_decision,
+    )
+    file_appeal >> decide_appeal >> apply_decision

@@ -91,10 +91,14 @@ def enter_criterion_a(
         form = api.pending_form(dag_id, run_id)
     if form is None:
         raise RuntimeError(f"{wait_seconds:g} 秒内没有等待录入的 (a) 项表单（DAG {dag_id}）")
-    asked = list((form.get("params") or {}).keys())
-    departments = [k for k in asked if k not in (MARKED, COMMENT)]
+    asked = form.get("params") or {}
+    # the form shows one score per department, the two text fields, and the run's own
+    # parameters (academic_year), which are answered with the value they already have
+    departments = [k for k, v in asked.items() if k not in (MARKED, COMMENT) and "number" in str(v)]
     given = scores if scores is not None else sandbox_scores(departments, seed)
-    params_input = {d: given.get(d) for d in departments}
+    params_input = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in asked.items()}
+    params_input.update({d: given.get(d) for d in departments})
     params_input[MARKED] = marked_people
     params_input[COMMENT] = comment
+
     return api.answer(dag_id, form["task_instance"]["dag_run_id"], params_input)

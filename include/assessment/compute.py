@@ -481,9 +481,14 @@ def latest_manual(conn, year: str, department: str) -> dict | None:
     return dict(zip(keys, row, strict=True))
 
 
-def score_department(rules: Rules, department: str, facts: list[Fact], manual) -> Result:
+def score_department(
+    rules: Rules, department: str, facts: list[Fact], manual, upheld: set | None = None
+) -> Result:
     for f in facts:
         f.score = rules.indicators[f.indicator].score(f.value)
+        if (f.department, f.scope, f.indicator) in (upheld or set()):
+            f.score = None
+            f.evidence = []
     own_facts = [f for f in facts if f.scope in ("own", "department")]
     managed_facts = [f for f in facts if f.scope == "managed"]
     own = {c: criterion_score(rules, own_facts, c) for c in "bcd"}
@@ -500,11 +505,27 @@ def score_department(rules: Rules, department: str, facts: list[Fact], manual) -
     for f in facts:
         if f.value is None:
             notes.append(f"{f.label}（{_scope_zh(f.scope)}）无数据，不计分")
+        elif f.score is None:
+            notes.append(f"{f.label}（{_scope_zh(f.scope)}）申诉成立，不计分")
     return Result(department, scores, own, managed, total_score(rules, scores), manual, notes=notes)
 
 
 def _scope_zh(scope: str) -> str:
     return {"own": "本部门组织的子系统", "managed": "所管子系统", "department": "部门"}[scope]
+
+
+UPHELD_SQL = """
+select f.department, f.scope, f.indicator
+from assessment.appeals as p
+join assessment.facts as f on f.fact_id = p.fact_id
+join assessment.runs as u on u.run_id = p.run_id
+where u.academic_year = %s and p.decision = 'upheld'
+"""
+
+
+def upheld_appeals(conn, year: str) -> set[tuple]:
+    """(department, scope, indicator) whose flagged fact 质管办 upheld an appeal against."""
+    return {tuple(r) for r in conn.execute(UPHELD_SQL, (year,)).fetchall()}
 
 
 def rank(rules: Rules, results: list[Result]) -> list[Result]:
@@ -641,6 +662,7 @@ def compute(
     period = resolve(conn, "year", year)
     as_of = min(period.end_at, now or datetime.now(TZ))
     corrections = corrections_present(conn)
+    upheld = upheld_appeals(conn, year)
     all_facts, results = [], []
     for dept in departments():
         facts = []
@@ -648,7 +670,7 @@ def compute(
             if subs:
                 facts += subsystem_facts(conn, rules, dept, scope, subs, period, as_of)
         facts += department_facts(conn, rules, dept, period, as_of)
-        result = score_department(rules, dept, facts, latest_manual(conn, year, dept))
+        result = score_department(rules, dept, facts, latest_manual(conn, year, dept), upheld)
         result.previous_total = previous_total(conn, year, dept)
         all_facts += facts
         results.append(result)

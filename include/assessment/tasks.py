@@ -43,9 +43,12 @@ def form_entries(params_input: dict) -> dict[str, dict]:
         marked[dept.strip()] = [
             n.strip() for n in names.replace(",", "、").split("、") if n.strip()
         ]
+    from include.assessment.compute import departments
+
+    known = set(departments())  # the form also shows the run's own parameters: not scores
     out = {}
     for key, value in params_input.items():
-        if key in (MARKED, COMMENT) or value in (None, ""):
+        if key not in known or value in (None, ""):
             continue
         out[key] = {"score": value, "marked_people": marked.get(key, [])}
     for dept in set(marked) - set(out):
@@ -87,3 +90,42 @@ def assess(**context) -> dict:
         "考核报告：%s；不得参与评优评先：%s", result["pdf"], "、".join(result["barred"]) or "无"
     )
     return result
+
+
+# ---- appeals (dags/assessment.py, assessment__appeal) ------------------------------------------
+
+DECIDE_TASK = "decide_appeal"
+UPHOLD, REJECT = "申诉成立", "驳回申诉"
+
+
+def file_appeal(**context) -> int:
+    """The department's appeal from the run's parameters (who filed it: `filed_by`)."""
+    from include.assessment import appeal
+    from include.warehouse import connection
+
+    p = context.get("params") or {}
+    with psycopg.connect(connection.warehouse_url(), autocommit=True) as conn:
+        appeal_id = appeal.file(conn, int(p["fact_id"]), str(p["reason"]), str(p["filed_by"]))
+    log.info("申诉 #%s：事实 #%s，%s", appeal_id, p["fact_id"], p["reason"])
+    return appeal_id
+
+
+def apply_decision(**context) -> dict:
+    """Record 质管办's decision (who, when, reason); an upheld appeal recomputes and re-mails."""
+    from include import assessment
+    from include.assessment import appeal
+    from include.warehouse import connection
+
+    ti = context["ti"]
+    appeal_id = ti.xcom_pull(task_ids="file_appeal")
+    answer = ti.xcom_pull(task_ids=DECIDE_TASK) or {}
+    user = answer.get("responded_by_user") or {}
+    upheld = UPHOLD in (answer.get("chosen_options") or [])
+    reason = (answer.get("params_input") or {}).get("decision_reason") or ""
+    with psycopg.connect(connection.warehouse_url(), autocommit=True) as conn:
+        year = appeal.decide(conn, appeal_id, upheld, reason, user.get("name") or "unknown")
+        if not upheld:
+            return {"appeal_id": appeal_id, "upheld": False}
+        result = assessment.produce(year, dag_id=context["dag"].dag_id, airflow_run_id=None)
+        appeal.recomputed(conn, appeal_id, result["run_id"])
+    return {"appeal_id": appeal_id, "upheld": True, **result}

@@ -80,3 +80,51 @@ def test_manual_score_is_recorded_with_who_and_when(college):
         ).fetchone()
     assert (float(row[0]), row[1]) == (90.0, ids[0])
     assert who == ("qmo_admin", True)
+
+
+def test_upheld_appeal_takes_the_fact_out_and_recomputes(college):
+    from datetime import timedelta
+
+    import pytest
+
+    from include.assessment import appeal
+
+    with psycopg.connect(college, autocommit=True) as conn:
+        before = compute.compute(conn, YEAR)
+        fact = next(
+            f
+            for f in before.facts
+            if f.department == "教务处" and f.indicator == "pull_on_time_rate" and f.scope == "own"
+        )
+        assert fact.score is not None and fact.score < 100
+        late = before.as_of + timedelta(days=before.rules.appeal_window_days + 30)
+        with pytest.raises(appeal.AppealError, match="申诉期"):
+            appeal.file(conn, fact.fact_id, "校历调整", "教务处 黄晓燕", now=late)
+        appeal_id = appeal.file(
+            conn, fact.fact_id, "10 月 1 日为国庆假期，按校历停采", "教务处 黄晓燕"
+        )
+        assert appeal.decide(conn, appeal_id, True, "核实为假期停采", "qmo_admin") == YEAR
+        after = compute.compute(conn, YEAR)
+        appeal.recomputed(conn, appeal_id, after.run_id)
+        again = next(
+            f
+            for f in after.facts
+            if f.department == "教务处" and f.indicator == "pull_on_time_rate" and f.scope == "own"
+        )
+        decided = conn.execute(
+            "select decision, decided_by, decided_at is not null, recomputed_run_id "
+            "from assessment.appeals where appeal_id = %s",
+            (appeal_id,),
+        ).fetchone()
+        conn.execute("delete from assessment.appeals where appeal_id = %s", (appeal_id,))
+    b = {r.department: r for r in before.results}["教务处"]
+    a = {r.department: r for r in after.results}["教务处"]
+    assert again.score is None and any("申诉成立" in n for n in a.notes)
+    assert a.scores["b"] > b.scores["b"]  # only the on-time reports remain in (b)
+    assert decided == ("upheld", "qmo_admin", True, after.run_id)
+
+
+def test_bi_role_reads_assessment(college):
+    with psycopg.connect(college, autocommit=True) as conn:
+        conn.execute("set role xiaoben_bi")
+        assert conn.execute("select count(*) from assessment.results").fetchone()[0] > 0
