@@ -128,3 +128,28 @@ def test_bi_role_reads_assessment(college):
     with psycopg.connect(college, autocommit=True) as conn:
         conn.execute("set role xiaoben_bi")
         assert conn.execute("select count(*) from assessment.results").fetchone()[0] > 0
+
+
+def test_trend_against_last_year(college):
+    from include.assessment import report
+    from include.reports import render
+
+    with psycopg.connect(college, autocommit=True) as conn:
+        last = conn.execute(
+            "insert into assessment.runs (academic_year, rules_version, rules_sha256, rules, "
+            "as_of, corrections_counted) values ('2025-2026', 'old', 'x', '{}', "
+            "'2026-09-01+08', false) returning run_id"
+        ).fetchone()[0]
+        conn.execute(
+            "insert into assessment.results (run_id, department, total, rank, passed, barred) "
+            "values (%s, '教务处', 50, 1, false, true)",
+            (last,),
+        )
+        try:
+            a = compute.compute(conn, YEAR)
+            html = render.html(report.build(conn, a))
+        finally:
+            conn.execute("delete from assessment.runs where run_id = %s", (last,))
+    r = {x.department: x for x in a.results}["教务处"]
+    assert r.previous_total == 50.0 and r.total > 50
+    assert '教务处</td><td class="num">' in html and "↑" in html
