@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--start", default="2026-09-01", help="first day of term in the sandbox")
     demo.add_argument("--clean", action="store_true", help="完美学院：沙箱不注入任何缺陷")
+    demo.add_argument("--stop", action="store_true", help="结束后停止服务（默认保持运行）")
     demo.set_defaults(func=cmd_demo)
 
     up = sub.add_parser("up", help="启动服务：PostgreSQL、校园沙箱、邮件捕获、Airflow 各组件")

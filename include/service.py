@@ -172,6 +172,9 @@ def sandbox_options(args=None) -> dict:
             opts[key] = value
     if hasattr(args, "profile"):  # the demo always says which college it wants
         opts["profile"] = args.profile
+    previous = json.loads(saved.read_text()) if saved.exists() else None
+    if previous is not None and previous != opts:  # another college: restart the sandbox
+        Process("sandbox").stop()
     saved.write_text(json.dumps(opts))
     return opts
 
