@@ -80,12 +80,12 @@ class Process:
         except (OSError, ValueError):
             return None
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
             return None
-        except PermissionError:
-            pass
-        return pid
+        # a pid file left by a crash may name a pid the system has since given to another program
+        marker = {"mail": "include.mail", "sandbox": "sandbox"}.get(self.name, "airflow")
+        return pid if marker in cmdline else None
 
     def running(self) -> bool:
         return self.pid() is not None
