@@ -127,6 +127,15 @@ class AirflowApi:
             "GET", path, params={"full_content": "true"}, headers={"Accept": "application/json"}
         )
         content = body.get("content", body) if isinstance(body, dict) else body
-        if isinstance(content, list):
-            return "\n".join(c.get("event", "") if isinstance(c, dict) else str(c) for c in content)
+        if isinstance(content, list):  # structured log lines: the event, and any exception
+            return "\n".join(_log_line(c) for c in content)
         return str(content)
+
+
+def _log_line(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)
+    line = str(entry.get("event", ""))
+    for err in entry.get("error_detail") or []:
+        line += f"\n{err.get('exc_type')}: {err.get('exc_value')}"
+    return line

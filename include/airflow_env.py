@@ -103,6 +103,8 @@ def environ(extra: dict[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW__API__PORT": str(api_port()),
         "AIRFLOW__API__BASE_URL": api_url(),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url()}/execution/",
+        # Tasks talk to the api-server; on a busy 2-core machine 5 s (the default) is too short.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home() / "logs"),
         "AIRFLOW_CONN_XIAOBEN_WAREHOUSE": warehouse.replace("postgresql://", "postgres://", 1),
         "SODA_CORE_TELEMETRY_ENABLED": "false",

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from include.airflow_api import AirflowApi
 
 ACTIVE = ("queued", "running")
+HEARTBEAT = 30  # seconds: the longest the job stays silent while it waits
 
 
 def is_asset_driven(dag: dict) -> bool:
@@ -56,6 +57,7 @@ def _queued_asset_events(api: AirflowApi, dag_ids: list[str]) -> int:
 
 
 def progress_line(api: AirflowApi, since: datetime, runs: list[dict]) -> str:
+    """What is running now, how many runs are done and how many rows have landed."""
     running = [r for r in runs if r["state"] in ACTIVE]
     done = [r for r in runs if r["state"] not in ACTIVE]
     tasks = []
@@ -103,10 +105,14 @@ def follow_until_idle(
 ) -> None:
     """Until no run is queued or running and no Asset event waits (twice in a row)."""
     deadline = time.monotonic() + timeout
-    idle = 0
+    idle, last, said_at = 0, "", 0.0
     while True:
         runs = _runs_since(api, since)
-        say(progress_line(api, since, runs))
+        line = progress_line(api, since, runs)
+        # a line when something changed, and at least every HEARTBEAT seconds otherwise
+        if line.split("] ", 1)[1] != last or time.monotonic() - said_at >= HEARTBEAT:
+            say(line)
+            last, said_at = line.split("] ", 1)[1], time.monotonic()
         busy = any(r["state"] in ACTIVE for r in runs) or _queued_asset_events(api, followers)
         idle = 0 if busy else idle + 1
         if idle >= 2:

@@ -90,6 +90,13 @@ class Process:
     def running(self) -> bool:
         return self.pid() is not None
 
+    def started(self) -> bool:
+        """Alive, for a process this command has just started (before its exec completes)."""
+        try:
+            return self._alive(int(self.pid_file.read_text()))
+        except (OSError, ValueError):
+            return False
+
     def start(self, cmd: list[str], env: dict[str, str]) -> int:
         if pid := self.pid():
             return pid
@@ -146,7 +153,7 @@ def _airflow_exe() -> str:
 def _wait_http(url: str, proc: Process, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while True:
-        if not proc.running():
+        if not proc.started():
             raise SystemExit(f"{what} 启动失败，见 {log_path(proc.name)}")
         try:
             if requests.get(url, timeout=2).ok:
@@ -204,7 +211,7 @@ def start_mail() -> int:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", smtp_port())) == 0:
                 return smtp_port()
-        if not proc.running() or time.monotonic() > deadline:
+        if not proc.started() or time.monotonic() > deadline:
             raise SystemExit(f"邮件服务启动失败，见 {log_path('mail')}")
         time.sleep(0.3)
 
