@@ -137,3 +137,23 @@ def test_missing_connection_fails_in_one_try_with_chinese_message_and_warns(serv
     status, severity, detail, recipients = row
     assert status == "open" and severity == "未通过" and conn_id in detail
     assert any("数据采集员" in p["role"] for p in recipients)
+
+
+def test_safe_defaults_loopback_private_secrets_and_bi_url(service):
+    import psutil
+
+    env, home = service["env"], service["home"]
+    port = int(env["XIAOBEN_AIRFLOW_PORT"])
+    listening = {
+        c.laddr.ip
+        for c in psutil.net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    }
+    assert listening == {"127.0.0.1"}  # the api-server is not on the network by default
+    for name in ("simple_auth_manager_passwords.json", "keys.json"):
+        assert (home / "airflow" / name).stat().st_mode & 0o777 == 0o600, name
+
+    url = _cli(env, "db", "url", "--role", "bi").stdout.strip()
+    assert url.startswith("postgresql://xiaoben_bi@127.0.0.1:")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select current_user").fetchone()[0] == "xiaoben_bi"
