@@ -1,0 +1,96 @@
+"""Bugs found in verification (issue 10, item 7), each with the check that now flags it.
+
+The sandbox college (scale 300, two weeks of term) is landed through the collection code's
+`Landing`, with three records changed the way the real sources send them: an admission on the
+stale 2015 code of 工业设计 (560105), an admission on a major the college does not have, and a
+budget item whose spending is 330 % of its budget. Real dbt builds the marts; real Soda runs
+the mart contracts.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from include.quality import verify
+from include.warehouse import dbt
+
+from .conftest import fresh_database, land
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def college(warehouse_url, tmp_path_factory):
+    from connectors.spec import api_specs
+    from sandbox import Sandbox
+
+    url = fresh_database(warehouse_url, "quality_bugs_test")
+    sb = Sandbox(seed=2026, scale=300, start="2026-09-01", days=14)
+    changed = {}
+    for sid, spec in sorted(api_specs().items()):
+        for name in spec.landed:
+            records = [dict(r) for r in sb.truth(sid, name).values()]
+            if (sid, name) == ("admissions", "applicants"):
+                admitted = [r for r in records if r["LQZYDM"] == "460105"]
+                admitted[0]["LQZYDM"] = "560105"  # the stale 2015 code of 工业设计
+                others = [r for r in records if r["LQZYDM"] not in (None, "", "460105", "560105")]
+                others[0]["LQZYDM"] = "999999"  # a major the college does not have
+                changed["stale"], changed["unknown"] = admitted[0]["KSH"], others[0]["KSH"]
+            if (sid, name) == ("finance", "budgets"):
+                spent = {}
+                for e in sb.truth("finance", "expenditures").values():
+                    if e["ZT"] in ("已审核", "已支付"):
+                        spent[e["YSXMBH"]] = spent.get(e["YSXMBH"], 0) + float(e["JE"])
+                item = next(r for r in records if spent.get(r["YSXMBH"], 0) > 1000)
+                budget = f"{spent[item['YSXMBH']] / 3.3:.2f}"
+                item["YSJE"] = item["TZJE"] = budget  # spending is 330 % of the budget
+                changed["budget"] = item["YSXMBH"]
+            land(url, sid, name, records)
+    target = str(tmp_path_factory.mktemp("dbt_target"))
+    dbt.run(["seed", "--target-path", target], url=url)
+    dbt.run(
+        ["run", "--select", "+fct_control_point_values", "+fct_class_attendance",
+         "--target-path", target],
+        url=url,
+    )  # fmt: skip
+    marts = ["marts.fct_admissions", "marts.fct_class_attendance", "marts.fct_budget_execution"]
+    run = verify.run("marts", "test", url=url, datasets=marts)
+    results = {r["check_key"]: r for r in verify.results(url, run["run_id"])}
+    return url, changed, results
+
+
+def q(url: str, text: str, params=None) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(text, params).fetchall()
+
+
+def test_stale_2015_code_of_industrial_design_maps_to_460105(college):
+    url, changed, _ = college
+    row = q(
+        url,
+        "select admitted_major_code, is_stale_major_code from marts.fct_admissions"
+        " where applicant_id = %s",
+        [changed["stale"]],
+    )
+    assert row == [("460105", True)]
+    # MAJ03 for 460105 counts every admitted applicant of 工业设计, the stale-coded one too
+    admitted = q(
+        url,
+        "select count(*) from marts.fct_admissions where is_admitted"
+        " and admitted_major_code = '460105'",
+    )[0][0]
+    maj03 = q(
+        url,
+        "select denominator from marts.fct_control_point_values"
+        " where control_point_code = 'MAJ03' and unit_id = '460105'",
+    )
+    assert maj03 == [(admitted,)]
+
+
+def test_admission_on_a_major_the_college_does_not_have_is_flagged(college):
+    _, changed, results = college
+    check = results["reference__admitted_major_offered"]
+    assert check["outcome"] == "failed"
+    assert check["failing_count"] == 1
+    assert check["sample_keys"] == [f"考生号 {changed['unknown']} 录取专业代码 999999 不是本校专业"]
