@@ -94,3 +94,41 @@ def test_admission_on_a_major_the_college_does_not_have_is_flagged(college):
     assert check["outcome"] == "failed"
     assert check["failing_count"] == 1
     assert check["sample_keys"] == [f"考生号 {changed['unknown']} 录取专业代码 999999 不是本校专业"]
+
+
+def test_absences_on_days_the_timetable_does_not_schedule_count_and_are_flagged(college):
+    url, _, results = college
+    unscheduled = q(
+        url,
+        """
+        select count(*) from marts.fct_class_attendance as a
+        join staging.stg_academic__sections as s on s.section_id = a.section_id
+        join intermediate.int_students_conformed as st
+            on st.student_id = a.student_id and st.class_id = s.class_id and st.status_code = '01'
+        where a.is_absence and not exists (
+            select 1 from intermediate.int_class_sessions_scheduled as c
+            where c.section_id = a.section_id and c.session_date = a.attendance_date)
+        """,
+    )[0][0]
+    assert unscheduled > 0  # the sandbox's teachers record absences on 9–16周 sections early
+    counted = q(url, "select sum(absences) from intermediate.int_section_attendance_summarised")
+    recorded = q(
+        url,
+        """
+        select count(*) from marts.fct_class_attendance as a
+        join staging.stg_academic__sections as s on s.section_id = a.section_id
+        join intermediate.int_students_conformed as st
+            on st.student_id = a.student_id and st.class_id = s.class_id and st.status_code = '01'
+        where a.is_absence and s.term_id is not null
+        """,
+    )
+    assert counted == recorded  # none dropped from 到课率
+    over = q(
+        url,
+        "select count(*) from intermediate.int_section_attendance_summarised"
+        " where absences > expected",
+    )
+    assert over == [(0,)]
+    check = results["reference__attendance_on_scheduled_session"]
+    assert check["outcome"] == "failed" and check["failing_count"] >= unscheduled
+    assert "课表未排课" in check["sample_keys"][0]
