@@ -50,8 +50,8 @@ def college(warehouse_url, tmp_path_factory):
     target = str(tmp_path_factory.mktemp("dbt_target"))
     dbt.run(["seed", "--target-path", target], url=url)
     dbt.run(
-        ["run", "--select", "+fct_control_point_values", "+fct_class_attendance",
-         "--target-path", target],
+        ["run", "--select", "+fct_control_point_values", "+fct_class_attendance", "+dim_majors",
+         "+fct_admissions", "+fct_budget_execution", "--target-path", target],
         url=url,
     )  # fmt: skip
     marts = ["marts.fct_admissions", "marts.fct_class_attendance", "marts.fct_budget_execution"]
@@ -132,3 +132,23 @@ def test_absences_on_days_the_timetable_does_not_schedule_count_and_are_flagged(
     check = results["reference__attendance_on_scheduled_session"]
     assert check["outcome"] == "failed" and check["failing_count"] >= unscheduled
     assert "课表未排课" in check["sample_keys"][0]
+
+
+def test_budget_spent_330_percent_is_below_the_line_and_flagged(college):
+    url, changed, results = college
+    row = q(
+        url,
+        "select value, status, owner_department from marts.fct_control_point_values"
+        " where control_point_code = 'SCH07' and unit_id = %s",
+        [changed["budget"]],
+    )
+    assert len(row) == 1 and 325 < row[0][0] < 335
+    assert row[0][1:] == ("未达标", "财务处")
+    check = results["value_range__committed_within_budget"]
+    assert check["outcome"] == "failed"
+    over = q(
+        url,
+        "select budget_item_id from marts.fct_budget_execution where committed_yuan > budget_yuan",
+    )
+    assert check["failing_count"] == len(over) and (changed["budget"],) in over
+    assert all("执行率" in key for key in check["sample_keys"])

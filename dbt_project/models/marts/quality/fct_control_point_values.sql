@@ -145,6 +145,18 @@ values_all as (
         round(teaching_area / nullif(enrolled, 0), 4)
     from base_data
     where teaching_area is not null
+    union all
+    select
+        'SCH07',
+        budget_year::text,
+        'budget_item',
+        budget_item_id,
+        org_unit_code,
+        committed_yuan,
+        budget_yuan,
+        round(committed_yuan / budget_yuan * 100, 4)
+    from {{ ref('fct_budget_execution') }}
+    where budget_yuan > 0 and budget_year is not null
 
     ---------- major level
     union all
