@@ -152,3 +152,30 @@ def test_budget_spent_330_percent_is_below_the_line_and_flagged(college):
     )
     assert check["failing_count"] == len(over) and (changed["budget"],) in over
     assert all("执行率" in key for key in check["sample_keys"])
+
+
+def test_control_point_values_name_their_units_and_wait_until_due(college):
+    """Two weeks into term: 到课率 (due from day 21) and annual training hours (day 300) are
+    not judged yet; every unit has a name in words, personal names masked."""
+    url, _, _ = college
+    rows = q(
+        url,
+        """
+        select control_point_code, unit_type, unit_name, period_id, status
+        from marts.fct_control_point_values
+        """,
+    )
+    by_point: dict[str, list] = {}
+    for code, unit_type, name, period, status in rows:
+        by_point.setdefault(code, []).append((unit_type, name, period, status))
+    current = by_point["CRS02"] + by_point["TCH01"]
+    current = [r for r in current if r[2] in ("2026-2027-1", "2026-2027")]
+    judged = [r for r in current if r[-1] is not None]
+    assert current and judged == [], judged[:3]
+    assert any(s is not None for *_, s in by_point["SCH01"])
+    names = {t: n for t, n, *_ in (r for rs in by_point.values() for r in rs)}
+    assert names["course"].startswith("课程 ") and "《" in names["course"]
+    assert names["staff"].startswith("教师 工号 ") and names["staff"].endswith("*")
+    assert names["student"].startswith("学生 学号 ") and "*" in names["student"]
+    assert names["major"].startswith("专业 ") and names["budget_item"].startswith("预算项目 ")
+    assert all(n for t, n, *_ in (r for rs in by_point.values() for r in rs))
