@@ -103,3 +103,40 @@ def format_report(
         lines.append(f"    {w['detail']}")
         lines.append("    已通知：" + ("、".join(w["told"]) or "（尚未发出邮件）"))
     return "\n".join(lines)
+
+
+def summary(url: str | None = None) -> dict:
+    """The main job's quality figures: records refused by reason (landing.rejects, Chinese
+    reason names), batches held / released / still held, and warnings opened, acknowledged and
+    resolved (data and indicator), plus how many people were mailed."""
+    from include.quality.contracts import REJECT_REASONS
+
+    with psycopg.connect(url or connection.warehouse_url()) as conn:
+        rejects = {
+            REJECT_REASONS.get(code, code): n
+            for code, n in conn.execute(
+                "select reason_code, count(*) from landing.rejects group by 1 order by 2 desc"
+            ).fetchall()
+        }
+        held, released = conn.execute(
+            "select count(*), count(released_at) from quality.holds"
+        ).fetchone()
+        opened, acknowledged, resolved, data, indicator = conn.execute(
+            """
+            select count(*), count(acknowledged_at), count(resolved_at),
+                   count(*) filter (where kind = 'data'), count(*) filter (where kind = 'indicator')
+            from quality.warnings
+            """
+        ).fetchone()
+        (mailed,) = conn.execute(
+            "select count(distinct recipient_email) from quality.warning_events"
+            " where event = 'mailed'"
+        ).fetchone()
+    return {
+        "rejects": rejects,
+        "holds": {"held": held, "released": released, "open": held - released},
+        "warnings": {
+            "opened": opened, "acknowledged": acknowledged, "resolved": resolved,
+            "data": data, "indicator": indicator, "people_mailed": mailed,
+        },
+    }  # fmt: skip
