@@ -83,7 +83,10 @@ class Admin:
                     return reply(sb.set_late(body.get("subsystem"), int(body.get("days", 1))))
                 return reply({"late": sb.late})
             case ["profile"]:
-                return reply({"profile": sb.profile, "late": sb.late, "conflict": sb.conflict})
+                c = sb.conflict
+                twice = sb.view(c["subsystem"], c["resource"]).conflict if c else None
+                return reply({"profile": sb.profile, "late": sb.late, "conflict": c,
+                              "listed_twice": twice})  # fmt: skip
             case ["faults"]:
                 if req.method == "POST":
                     return reply(sb.set_faults(req.json))

@@ -94,3 +94,9 @@ def test_one_asset_card_is_listed_twice_with_different_content(realistic):
     assert twice == [sb.view("assets", "assets").conflict]
     versions = [r for r in records if r.get("zcbh") == twice[0]]
     assert versions[0]["cfdd"] != versions[1]["cfdd"] == "（采集中被修改）实训楼 B-305"
+
+
+def test_admin_profile_names_the_late_system_and_the_record_listed_twice(realistic):
+    got = requests.get(f"{realistic.base}/_admin/profile", timeout=10).json()
+    assert got["profile"] == "realistic"
+    assert got["listed_twice"] == realistic.sb.view("assets", "assets").conflict
