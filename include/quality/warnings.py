@@ -111,9 +111,31 @@ def _resolve(conn, warning_id: int, by: str, how: str) -> None:
 # -- data warnings --------------------------------------------------------------------------------
 
 
-def _data_detail(r: dict, subsystem_name: str) -> str:
+def dataset_label(dataset: str, reg=None) -> str:
+    """A dataset as its people call it: 教务管理系统·学生基本信息, 数据集市·录取与报到."""
+    schema, _, table = dataset.partition(".")
+    if schema.startswith("raw_"):
+        sid = schema.removeprefix("raw_")
+        reg = reg or registry()
+        name = reg.subsystems[sid].name_zh if sid in reg.subsystems else sid
+        try:
+            from connectors.spec import api_specs
+
+            what = getattr(api_specs()[sid].resources[table], "description", "") or table
+        except (KeyError, ValueError):
+            what = table
+        return f"{name}·{what}"
+    if schema == "marts":
+        from include.quality.contracts import _mart_models
+
+        described = _mart_models().get(table, ("",))[0]
+        return f"数据集市·{described.split('：')[0] or table}"
+    return dataset
+
+
+def _data_detail(r: dict, label: str) -> str:
     verdict = "未通过" if r["outcome"] == "failed" else "需要注意"
-    parts = [f"{subsystem_name} {r['dataset']} 的检查“{r['check_name']}”{verdict}。"]
+    parts = [f"{label} 的检查“{r['check_name']}”{verdict}。"]
     if r["failing_count"] is not None and r["check_type"] != "metric":
         parts.append(f"不合格 {r['failing_count']} 条")
     elif r["measured"] is not None:
@@ -140,7 +162,7 @@ def sync_data_warnings(run_id: int, url: str | None = None) -> dict:
             if r["outcome"] in ("failed", "warned"):
                 klass = catalog.check_classes()[r["check_class"]]
                 sid = r["subsystem"]
-                name = reg.subsystems[sid].name_zh if sid in reg.subsystems else r["dataset"]
+                label = dataset_label(r["dataset"], reg)
                 recipients = r["responsible"] or _qmo_people()
                 warning_id, new = _open_or_update(
                     conn,
@@ -152,13 +174,13 @@ def sync_data_warnings(run_id: int, url: str | None = None) -> dict:
                         "check_key": r["check_key"],
                         "principle": r["principle"],
                         "severity": "未通过" if r["outcome"] == "failed" else "提醒",
-                        "title": f"{name} {r['dataset']}：{klass.title}"
+                        "title": f"{label}：{klass.title}"
                         + (
                             f"（{detail}）"
                             if (detail := catalog.split_qualifier(r["check_key"])[1])
                             else ""
                         ),
-                        "detail": _data_detail(r, name),
+                        "detail": _data_detail(r, label),
                         "advice": klass.advice,
                         "failing_count": r["failing_count"],
                         "sample_keys": r["sample_keys"],
