@@ -149,7 +149,8 @@ def run(args: argparse.Namespace) -> int:
     elif args.action == "report":
         rows = report.what_was_wrong(args.subsystem, args.day)
         indicators = report.indicator_warnings(args.subsystem, args.day)
-        print(report.format_report(args.subsystem, args.day, rows, indicators))
+        held = report.holds_on(args.subsystem, args.day)
+        print(report.format_report(args.subsystem, args.day, rows, indicators, held))
     elif args.action == "generate":
         stale = contracts.write_all(check_only=args.check)
         for path in stale:

@@ -78,11 +78,36 @@ def indicator_warnings(subsystem: str, day: date | str, url: str | None = None) 
         ).fetchall()
 
 
+def holds_on(subsystem: str, day: date | str, url: str | None = None) -> list[dict]:
+    """Batches of `subsystem` held or released on `day`: why, and who released them."""
+    known_subsystem(subsystem)
+    with (
+        psycopg.connect(url or connection.warehouse_url()) as conn,
+        conn.cursor(row_factory=dict_row) as cur,
+    ):
+        return cur.execute(
+            """
+            select pull_id, dataset, held_at, reason, released_at, released_by, release_kind,
+                   release_note
+            from quality.holds
+            where subsystem = %(s)s
+              and %(d)s in ((held_at at time zone 'Asia/Shanghai')::date,
+                            (released_at at time zone 'Asia/Shanghai')::date)
+            order by pull_id
+            """,
+            {"s": subsystem, "d": day},
+        ).fetchall()
+
+
 def format_report(
-    subsystem: str, day: date | str, rows: list[dict], indicators: list[dict] | None = None
+    subsystem: str,
+    day: date | str,
+    rows: list[dict],
+    indicators: list[dict] | None = None,
+    batches: list[dict] | None = None,
 ) -> str:
-    indicators = indicators or []
-    if not rows and not indicators:
+    indicators, batches = indicators or [], batches or []
+    if not rows and not indicators and not batches:
         return f"{subsystem} 在 {day} 没有未通过或需提醒的检查，也没有指标预警。"
     lines = [f"{subsystem} 在 {day} 的质量问题（{len(rows)} 项检查结果）："]
     for r in rows:
@@ -96,6 +121,16 @@ def format_report(
         if r["warning_id"]:
             lines.append(f"    预警 {r['warning_id']}（{r['warning_status']}）已通知：")
             lines.extend(f"      {t}" for t in r["told"] or ["（尚未发出邮件）"])
+    for h in batches:
+        how = "质量管理员接受" if h["release_kind"] == "accepted" else "复核通过"
+        done = (
+            f"，{h['released_at']:%m-%d %H:%M} 由 {h['released_by'] or '系统'} 放行（{how}"
+            + (f"：{h['release_note']}" if h["release_note"] else "")
+            + "）"
+            if h["released_at"]
+            else "，仍在暂扣中"
+        )
+        lines.append(f"- 暂扣批次 {h['pull_id']}（{h['dataset']}）：{h['reason']}{done}")
     if indicators:
         lines.append(f"指标预警（由 {subsystem} 的数据计算的质控点，{len(indicators)} 项）：")
     for w in indicators:

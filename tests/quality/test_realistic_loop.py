@@ -105,6 +105,13 @@ def test_held_batch_is_mailed_and_released_by_its_quality_administrator(
     hold = next(h for h in holds.list_holds(url) if h["pull_id"] == pulled["pull_id"])
     assert hold["release_kind"] == "accepted" and by in hold["released_by"]
 
+    day = hold["held_at"].astimezone(digest.TZ).date()
+    text = report.format_report(
+        "assets", day, report.what_was_wrong("assets", day, url), [],
+        report.holds_on("assets", day, url),
+    )  # fmt: skip
+    assert f"暂扣批次 {pulled['pull_id']}" in text and "质量管理员接受" in text and by in text
+    assert "同一批次中同一源记录键只出现一次" in text and "已通知" in text  # check, who was told
     figures = report.summary(url)
     assert figures["holds"] == {"held": 1, "released": 1, "open": 0}
     assert isinstance(figures["rejects"], dict)  # the asset register at this scale: none
