@@ -155,7 +155,7 @@ def test_budget_spent_330_percent_is_below_the_line_and_flagged(college):
 
 
 def test_control_point_values_name_their_units_and_wait_until_due(college):
-    """Two weeks into term: 到课率 (due from day 21) and annual training hours (day 300) are
+    """Two weeks into term: 到课率 (due from day 14) and annual training hours (day 300) are
     not judged yet; every unit has a name in words, personal names masked."""
     url, _, _ = college
     rows = q(
