@@ -179,3 +179,24 @@ def test_control_point_values_name_their_units_and_wait_until_due(college):
     assert names["student"].startswith("学生 学号 ") and "*" in names["student"]
     assert names["major"].startswith("专业 ") and names["budget_item"].startswith("预算项目 ")
     assert all(n for t, n, *_ in (r for rs in by_point.values() for r in rs))
+
+
+def test_indicator_digests_roll_up_name_units_and_stay_small(college, catcher):
+    """The college's control points become one warning per point and period; every digest
+    names its units and sends people to Airflow, not to a command or a table."""
+    from include.quality import digest, warnings
+
+    url, _, _ = college
+    synced = warnings.sync_indicator_warnings(url)
+    keys = q(url, "select warning_key, sample_keys from quality.warnings where kind = 'indicator'")
+    assert synced["opened"] and len(keys) == len({k for k, _ in keys})
+    assert all(k.count("|") == 2 and units for k, units in keys)  # point|period, with units
+    assert all("*" in u for k, units in keys if "|STU" in k for u in units)  # names masked
+    sent = digest.send_digests(url=url)
+    assert sent
+    for msg in catcher.messages():
+        assert len(msg.as_bytes()) < 200 * 1024
+        for part in ("plain", "html"):
+            body = msg.get_body((part,)).get_content()
+            assert "./run" not in body and "quality.warnings" not in body
+            assert "select " not in body and "/dags/quality_acknowledge" in body
