@@ -249,8 +249,9 @@ def _relation(conn) -> str | None:
 
 
 def _indicator_rows(conn, relation: str) -> list[dict]:
-    """The judged control-point values of the latest period of each point and unit (values not
-    yet due, see control_points.due_after_days, have no status and are left out)."""
+    """The judged control-point values of each point's latest judged period (values not yet
+    due, see control_points.due_after_days, have no status and are left out; a course last
+    taught two terms ago is not warned about again)."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"""
@@ -260,8 +261,13 @@ def _indicator_rows(conn, relation: str) -> list[dict]:
                 coalesce(org_unit_name, owner_department) as org_name,
                 owner_department, status, value, unit, direction,
                 target_value, warning_value, standard_value
-            from {relation}
+            from {relation} as v
             where status is not null
+              and period_id = (
+                  select max(latest.period_id) from {relation} as latest
+                  where latest.control_point_code = v.control_point_code
+                    and latest.status is not null
+              )
             order by control_point_code, unit_type, unit_id, period_id desc
             """  # relation is our own constant
         ).fetchall()
