@@ -57,7 +57,13 @@ def _final(message: str) -> Exception:
 
 
 def _params(context: dict) -> dict:
-    return {k: (v.strip() if isinstance(v, str) else v) for k, v in context["params"].items()}
+    """The trigger form's values; a run nobody filled in (no 操作人) is skipped, not failed."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    p = {k: (v.strip() if isinstance(v, str) else v) for k, v in context["params"].items()}
+    if not p.get("by"):
+        raise AirflowSkipException("未填写操作人（邮箱），本次运行未做任何操作")
+    return p
 
 
 def release_hold(**context) -> dict:

@@ -122,7 +122,7 @@ def dataset_label(dataset: str, reg=None) -> str:
             from connectors.spec import api_specs
 
             what = getattr(api_specs()[sid].resources[table], "description", "") or table
-        except (KeyError, ValueError):
+        except Exception:  # a label only: an unreadable connector file must not stop warnings
             what = table
         return f"{name}·{what}"
     if schema == "marts":

@@ -125,3 +125,10 @@ def test_a_wrong_person_or_number_fails_the_release_at_once(warehouse_url, tmp_p
         {"pull_id": 999999, "reason": "试试", "by": "nobody@hngy.example.cn"},
     )  # fmt: skip
     assert result["state"].endswith("failed")
+
+
+def test_a_run_nobody_filled_in_does_nothing(warehouse_url, tmp_path):
+    """Running every DAG once (the demo's in-process path) must not fail the human ones."""
+    url = fresh_database(warehouse_url, "quality_loop_empty")
+    for dag_id in ("quality_release", "quality_acknowledge"):
+        assert _dag_test(tmp_path, url, dag_id, {})["state"].endswith("success")
