@@ -24,9 +24,10 @@ from airflow.sdk import DAG, Param
 
 from include.assets import RAW_AUDITED
 from include.quality import tasks
+from include.registry import registry
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
-DEFAULTS = {"owner": "质管办", "retries": 2}
+DEFAULTS = {"owner": registry().quality_office, "retries": 2}
 TAGS = ["quality", "质量", "人工操作"]
 BY = Param("", type="string", title="操作人", description="您的邮箱（部门名册中登记的）")
 
