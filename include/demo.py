@@ -49,10 +49,39 @@ AFTER_QUALITY: list[tuple[str, Callable]] = [
 ]
 
 
+def quality_summary(say: Callable[[str], None] = _say) -> dict:
+    """Rejects by reason, holds and their release, warnings and to whom they were routed."""
+    from include.quality.report import summary
+
+    s = summary()
+    say("    拒收记录 (rejects by reason):")
+    for reason, n in s["rejects"].items():
+        say(f"      {reason:<20} {n:>6}")
+    if not s["rejects"]:
+        say("      （无）")
+    h = s["holds"]
+    say(f"    暂扣批次 (holds): {h['held']} 个，已放行 {h['released']}，仍暂扣 {h['open']}")
+    for b in s["held_batches"]:
+        by = f"由 {b['released_by']} 放行" if b["released_by"] else "仍暂扣"
+        say(f"      批次 {b['pull_id']} {b['subsystem']}.{b['resource']}：{b['reason']}；{by}")
+    w = s["warnings"]
+    say(
+        f"    预警 (warnings): 开出 {w['opened']}（数据 {w['data']}，指标 {w['indicator']}），"
+        f"已确认 {w['acknowledged']}，已解决 {w['resolved']}，邮件通知 {w['people_mailed']} 人"
+    )
+    say("    预警发给 (routed to):")
+    for r in s["routed"]:
+        who = f"{r['department'] or ''} {r['role']} {r['name']}"
+        say(f"      {who:<34} {r['warnings']:>4} 条")
+    return s
+
+
 def run(args) -> int:
     started = time.monotonic()
     since = datetime.now(UTC)
-    args.profile = "clean" if getattr(args, "clean", False) else None
+    # the main job's college is the realistic one (defects, noise, a late system, a held
+    # batch); `--clean` gives the perfect college
+    args.profile = "clean" if getattr(args, "clean", False) else "realistic"
     _say("==> [1/4] 启动服务 (./run up)")
     service.up(args, say=_say)
     api = service.api()
@@ -83,6 +112,7 @@ def run(args) -> int:
         + (f", 定时采集仍在运行 {len(later)}" if later else "")
         + f", 用时 {seconds:.0f} s"
     )
+    quality_summary(_say)
     mails = mail.read_messages()
     _say("    输出位置 (outputs):")
     _say(f"      Airflow 界面:        {airflow_env.api_url()}  (用户 admin，密码见")

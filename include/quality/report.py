@@ -143,7 +143,8 @@ def format_report(
 def summary(url: str | None = None) -> dict:
     """The main job's quality figures: records refused by reason (landing.rejects, Chinese
     reason names), batches held / released / still held, and warnings opened, acknowledged and
-    resolved (data and indicator), plus how many people were mailed."""
+    resolved (data and indicator), how many people were mailed, each held batch with who
+    released it, and to whom the warnings were routed (department, role, person)."""
     from include.quality.contracts import REJECT_REASONS
 
     with psycopg.connect(url or connection.warehouse_url()) as conn:
@@ -167,9 +168,35 @@ def summary(url: str | None = None) -> dict:
             "select count(distinct recipient_email) from quality.warning_events"
             " where event = 'mailed'"
         ).fetchone()
+        routed = [
+            {"department": dept, "role": role, "name": name, "warnings": n}
+            for dept, role, name, n in conn.execute(
+                """
+                select r ->> 'department', r ->> 'role', r ->> 'name', count(*)
+                from quality.warnings as w, jsonb_array_elements(w.recipients) as r
+                group by 1, 2, 3
+                order by 4 desc, 1, 3
+                """
+            ).fetchall()
+        ]
+        hold_rows = conn.execute(
+            """
+            select pull_id, subsystem, resource, reason, released_by, release_kind
+            from quality.holds
+            order by held_at, pull_id
+            """
+        ).fetchall()
     return {
         "rejects": rejects,
         "holds": {"held": held, "released": released, "open": held - released},
+        "held_batches": [
+            {
+                "pull_id": pull_id, "subsystem": subsystem, "resource": resource,
+                "reason": reason, "released_by": by, "release_kind": kind,
+            }
+            for pull_id, subsystem, resource, reason, by, kind in hold_rows
+        ],
+        "routed": routed,
         "warnings": {
             "opened": opened, "acknowledged": acknowledged, "resolved": resolved,
             "data": data, "indicator": indicator, "people_mailed": mailed,
