@@ -34,18 +34,25 @@ def release_held_batches(api) -> bool:
 
     Returns True when it released something, so the demo follows the runs that causes.
     """
-    try:
-        from sandbox.staff import release_held_batches as release
-    except ImportError:  # the sandbox's staff arrive with issue 10's realistic college
-        return False
+    from sandbox.staff import release_held_batches as release
+
     released = release(api.base_url, api.username, api.password, str(mail.mail_dir()))
     return bool(released)
+
+
+def acknowledge_warnings(api) -> bool:
+    """Each quality administrator acknowledges a warning from their mail (sandbox staff)."""
+    from sandbox.staff import acknowledge_warnings as acknowledge
+
+    done = acknowledge(api.base_url, api.username, api.password, str(mail.mail_dir()))
+    return bool(done)
 
 
 # Steps after the first wave of DAG runs has settled; each gets the REST client and returns
 # True when it started something the demo should follow before the summary.
 AFTER_QUALITY: list[tuple[str, Callable]] = [
     ("质量管理员放行暂扣批次 (release held batches)", release_held_batches),
+    ("质量管理员确认预警 (acknowledge warnings)", acknowledge_warnings),
 ]
 
 

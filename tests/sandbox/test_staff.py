@@ -45,6 +45,14 @@ def test_the_mail_names_the_held_batch_for_its_quality_administrator(tmp_path):
     assert staff.held_in_mail(tmp_path) == {42: QA}  # a collector may not release
 
 
+def test_each_quality_administrator_acknowledges_the_first_open_warning_of_their_mail(tmp_path):
+    from sandbox import staff
+
+    _hold_mail(tmp_path, QA, "质量管理员", 42)
+    _hold_mail(tmp_path, "collector@hngy.example.cn", "数据采集员（资产管理员）", 43)
+    assert staff.open_warnings_in_mail(tmp_path) == {7: QA}  # the collector's mail is not theirs
+
+
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow_api")
