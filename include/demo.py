@@ -105,6 +105,11 @@ def run(args) -> int:
                 say=_say,
             )  # fmt: skip
 
+    reports = [d["dag_id"] for d in api.dags() if orchestrate.reads_marts(d)]
+    if reports:
+        _say("    报告 (reports, once the warehouse is built)")
+        orchestrate.trigger_and_follow(api, only=reports, say=_say, since=since)
+
     _say("==> [4/4] 汇总 (summary)")
     results = orchestrate.summarise(orchestrate._runs_since(api, since))
     summary_file = service.log_path("dag_runs").with_suffix(".json")

@@ -23,6 +23,11 @@ def is_asset_driven(dag: dict) -> bool:
     return "asset" in (dag.get("timetable_summary") or "").lower()
 
 
+def reads_marts(dag: dict) -> bool:
+    """Report DAGs read the built marts: the demo triggers them after the first wave."""
+    return "reports" in {t["name"] if isinstance(t, dict) else t for t in dag.get("tags") or []}
+
+
 def _landed_since(since: datetime) -> tuple[int, int]:
     """(pulls, rows landed) in landing.run_log since `since`."""
     from include.warehouse import connection
@@ -88,6 +93,8 @@ def trigger_and_follow(
     followers = [d["dag_id"] for d in dags if is_asset_driven(d)]
     for d in dags:
         if is_asset_driven(d) or (only and d["dag_id"] not in only):
+            continue
+        if only is None and reads_marts(d):  # reports: after the warehouse is built
             continue
         run = api.trigger(d["dag_id"], conf={}, logical_date=None)
         say(f"    触发 {d['dag_id']} ({run['dag_run_id']})")
