@@ -172,9 +172,11 @@ def summary(url: str | None = None) -> dict:
             {"department": dept, "role": role, "name": name, "warnings": n}
             for dept, role, name, n in conn.execute(
                 """
-                select r ->> 'department', r ->> 'role', r ->> 'name', count(*)
+                select r ->> 'department',
+                       (array_agg(r ->> 'role' order by length(r ->> 'role') desc))[1],
+                       r ->> 'name', count(*)
                 from quality.warnings as w, jsonb_array_elements(w.recipients) as r
-                group by 1, 2, 3
+                group by r ->> 'department', r ->> 'name'
                 order by 4 desc, 1, 3
                 """
             ).fetchall()
