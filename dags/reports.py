@@ -24,10 +24,11 @@ import pendulum
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronTriggerTimetable, Param
 
+from include.registry import registry
 from include.reports import tasks
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
-DEFAULTS = {"owner": "质管办", "retries": 2, "retry_delay": timedelta(minutes=5)}
+DEFAULTS = {"owner": registry().quality_office, "retries": 2, "retry_delay": timedelta(minutes=5)}
 # (dag id, display name, report kind, period kind, cron: after the period closes)
 REPORTS = [
     ("reports__department_monthly", "部门数据分析报告（月度）", "department", "month", "0 6 2 * *"),

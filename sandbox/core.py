@@ -29,9 +29,16 @@ class Sandbox:
         days: int = 21,
         faults: dict | None = None,
         identity_noise: dict | None = None,
+        profile: str = "clean",
     ):
         if not 200 <= scale <= 50_000:
             raise ValueError("scale（在校生人数）应在 200 到 50000 之间")
+        from .profiles import profile as find_profile
+
+        chosen = find_profile(profile)
+        self.profile = profile
+        faults = chosen.faults | (faults or {})
+        identity_noise = chosen.identity_noise | (identity_noise or {})
         self.seed = seed
         self.scale = scale
         self.start = dt.date.fromisoformat(start) if isinstance(start, str) else start
@@ -46,11 +53,15 @@ class Sandbox:
         for domain in self.domains.values():
             domain.build()
         self._next_day = self.start
+        self.late: dict | None = None
+        self.conflict = chosen.conflict
         self._lock = threading.RLock()
         self._views: dict[tuple[str, str], tuple[int, View]] = {}
         self._windows: OrderedDict = OrderedDict()
         self.version = 0
         self.advance(days, _initial=True)
+        if chosen.late:
+            self.set_late(chosen.late["subsystem"], chosen.late["days"])
 
     # ---- the clock ------------------------------------------------------------------
 
@@ -87,6 +98,32 @@ class Sandbox:
                 self._invalidate()
         return dict(self.faults.rates)
 
+    # ---- the late system ------------------------------------------------------------
+
+    def set_late(self, subsystem: str | None, days: int = 1) -> dict:
+        """`subsystem` has missed its deadline: its API answers 503 until the clock has moved
+        on `days` days. None clears it."""
+        if subsystem is not None and subsystem not in self.domains:
+            raise KeyError(f"未知的子系统: {subsystem}")
+        with self._lock:
+            self.late = (
+                None
+                if subsystem is None
+                else {
+                    "subsystem": subsystem,
+                    "until": (self._next_day + dt.timedelta(days=int(days))).isoformat(),
+                }
+            )
+        return {"late": self.late}
+
+    def is_late(self, subsystem: str) -> bool:
+        late = self.late
+        return (
+            bool(late)
+            and late["subsystem"] == subsystem
+            and (self._next_day.isoformat() < late["until"])
+        )
+
     def _invalidate(self) -> None:
         self.version += 1
         self._views.clear()
@@ -113,6 +150,9 @@ class Sandbox:
             view = domain.custom_view(spec, self) or View(
                 spec, domain.vendor, self._ctx.store.table(spec), self.faults
             )
+            c = self.conflict
+            if c and (c["subsystem"], c["resource"]) == (subsystem, resource):
+                view.second_version(self.seed, c["field"], c["value"])
             self._views[spec.name] = (self.version, view)
             return view
 

@@ -77,6 +77,16 @@ class Admin:
             case ["clock", "advance"] if req.method == "POST":
                 sb.advance(int(req.json.get("days", 0)))
                 return reply(sb.health())
+            case ["late"]:
+                if req.method == "POST":
+                    body = req.json
+                    return reply(sb.set_late(body.get("subsystem"), int(body.get("days", 1))))
+                return reply({"late": sb.late})
+            case ["profile"]:
+                c = sb.conflict
+                twice = sb.view(c["subsystem"], c["resource"]).conflict if c else None
+                return reply({"profile": sb.profile, "late": sb.late, "conflict": c,
+                              "listed_twice": twice})  # fmt: skip
             case ["faults"]:
                 if req.method == "POST":
                     return reply(sb.set_faults(req.json))

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 
 from .faults import Faults
+from .rng import unit
 from .spec import Spec, Vendor
 
 Key = str | int | tuple[str, ...]
@@ -101,6 +102,26 @@ class View:
         self.index = {k: n for n, k in enumerate(keys)}
         self.spec = spec
         self._order: list | None = None
+        self.conflict: Key | None = None  # the record served twice (second_version)
+
+    def second_version(self, seed: int, field: str, value: str, page: int = 500) -> Key | None:
+        """Serve one record twice in a row, the second time edited (a record changed while
+        it was being listed). The record is picked by seed, away from a page boundary so a
+        keyset listing returns both versions."""
+        candidates = [n for n in range(len(self.ts)) if n % page < page - 2]
+        if not candidates:
+            return None
+        n = candidates[int(unit(seed, "second-version", self.spec.name) * len(candidates))]
+        key, record = self.rows.keys[n], self.rows.records[n]
+        keys, records = list(self.rows.keys), list(self.rows.records)
+        keys.insert(n + 1, key)
+        records.insert(n + 1, {**record, field: value})
+        self.ts.insert(n + 1, self.ts[n])
+        self.rows = Rows(keys, records, None)
+        self.index = {k: i for i, k in enumerate(keys)}
+        self._order = None
+        self.conflict = key
+        return key
 
     def window(self, lo: int | None, hi: int | None) -> Rows:
         if self.spec.full_refresh or (lo is None and hi is None):

@@ -419,6 +419,10 @@ def mart_contract(model: str, description: str, declared: dict | None = None) ->
             "schema", "mart_schema", f"数据集市表 {model} 具备模型声明的全部列",
             allow_extra_columns=True,
         ))  # fmt: skip
+    for extra in cross_checks().get(f"marts.{model}", []):
+        checks.append(
+            _check("failed_rows", extra["qualifier"], extra["name"], query=_sql(extra["query"]))
+        )
     return {
         "dataset": f"warehouse/${{var.WAREHOUSE_DB}}/marts/{model}",
         "description": f"数据集市 marts.{model}：{description}".rstrip("："),

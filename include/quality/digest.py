@@ -10,6 +10,7 @@ next run. Each mailed warning gets a `mailed` event naming the recipient and the
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,7 +25,14 @@ from include.warehouse import connection
 log = logging.getLogger(__name__)
 TZ = ZoneInfo(settings.TIMEZONE)
 SEVERITY_ORDER = {"未达标": 0, "未通过": 1, "预警": 2, "提醒": 3}
-SHOWN_PER_GROUP = 10
+SHOWN_PER_GROUP = 10  # warnings of one check shown in full
+SHOWN_UNITS = 20  # units of one indicator warning listed (worst first)
+DEFAULT_UI_URL = "http://127.0.0.1:8080"
+ACK_DAG = "quality_acknowledge"  # dags/quality_release.py
+RELEASE_DAG = "quality_release"
+# Where the full list of an indicator warning's units can be seen: the mart, by the name BI
+# tools show for it (its table comment), filtered by control point and period.
+FULL_LIST = "BI 工具中的数据集“质控点监测值”"
 STATUS_ZH = {"open": "待处理", "acknowledged": "已确认，处理中", "resolved": "已解决"}
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -32,6 +40,11 @@ _templates = jinja2.Environment(
     trim_blocks=False,
     keep_trailing_newline=True,
 )
+
+
+def airflow_ui_url() -> str:
+    """The Airflow UI recipients open (Airflow's own `[api] base_url`, else the loopback one)."""
+    return (os.environ.get("AIRFLOW__API__BASE_URL") or DEFAULT_UI_URL).rstrip("/")
 
 
 def today() -> date:
@@ -80,37 +93,30 @@ def pending(conn, day: date) -> dict[str, dict]:
     return people
 
 
-def _group_key(w: dict) -> tuple[str, str, str]:
-    # Indicator warnings of one control point (e.g. every course below the pass-rate line)
-    # share the point's code, the second part of their key; data warnings their check.
-    if w["kind"] == "indicator":
-        return ("indicator", w["warning_key"].split("|")[1], w["severity"])
-    return ("data", w["check_key"] or w["title"], w["severity"])
-
-
 def groups(warnings: list[dict]) -> list[dict]:
-    """Warnings of the same control point or check and severity, worst first; each group shows
-    its first SHOWN_PER_GROUP warnings and says how to query the rest, so a digest stays
-    readable when a control point flags thousands of students."""
+    """Data warnings of the same check and severity together (worst first), each indicator
+    warning a group of its own with its units: the first SHOWN_UNITS, worst first, and how
+    many more. A control point flagging thousands of students is one warning, not thousands."""
     grouped: dict[tuple, list[dict]] = {}
     for w in warnings:
-        grouped.setdefault(_group_key(w), []).append(w)
+        key = ("data", w["check_key"] or w["title"], w["severity"])
+        if w["kind"] == "indicator":
+            key = ("indicator", w["warning_key"], w["severity"])
+        grouped.setdefault(key, []).append(w)
     out = []
     for (kind, key, severity), items in grouped.items():
         first = items[0]
-        label = first["title"]
-        if len(items) > 1 and kind == "indicator":
-            label = f"{first['title'].split('：')[0]}：{first['title'].rsplit(' ', 1)[-1]}（{key}）"
-        where = (
-            f"warning_key like 'indicator|{key}|%'"
-            if kind == "indicator"
-            else (f"check_key = '{key}'")
-        )
-        query = f"select * from quality.warnings where {where} and status <> 'resolved'"
+        units = list(first.get("sample_keys") or []) if kind == "indicator" else []
+        point, period = [*key.split("|"), "", ""][1:3] if kind == "indicator" else ("", "")
         out.append({
-            "label": label, "kind": kind, "severity": severity, "principle": first["principle"],
-            "advice": first["advice"], "count": len(items), "shown": items[:SHOWN_PER_GROUP],
-            "more": max(0, len(items) - SHOWN_PER_GROUP), "query": query,
+            "label": first["title"], "kind": kind, "severity": severity,
+            "principle": first["principle"], "advice": first["advice"], "count": len(items),
+            "shown": items[:SHOWN_PER_GROUP], "more": max(0, len(items) - SHOWN_PER_GROUP),
+            "units": units[:SHOWN_UNITS],
+            "more_units": max(0, (first.get("failing_count") or len(units)) - SHOWN_UNITS),
+            "point": point, "period": period,
+            "held": sorted({p for w in items if "已暂扣" in (w["detail"] or "")
+                            for p in w.get("pull_ids") or []}),
         })  # fmt: skip
     return out
 
@@ -135,6 +141,9 @@ def render(person: dict, warnings: list[dict], day: date) -> tuple[str, str, str
         "escalated": escalated,
         "now": datetime.now(TZ).strftime("%Y-%m-%d %H:%M"),
         "subject": subject,
+        "ack_url": f"{airflow_ui_url()}/dags/{ACK_DAG}",
+        "release_url": f"{airflow_ui_url()}/dags/{RELEASE_DAG}",
+        "full_list": FULL_LIST,
     }
     text = _templates.get_template("digest.txt.j2").render(context)
     html = _templates.get_template("digest.html.j2").render(context)

@@ -38,7 +38,7 @@ def warned(subsystem_id: str, reg: Registry | None = None) -> list[dict]:
         for qa in reg.departments[dept].quality_administrators:
             role = f"质量管理员（{qa.line}线）" if qa.line else "质量管理员"
             people.append(_person(qa.name, qa.email, role, dept))
-    return _unique(people)
+    return unique(people)
 
 
 def department_administrators(department: str, reg: Registry | None = None) -> list[dict]:
@@ -54,7 +54,7 @@ def department_administrators(department: str, reg: Registry | None = None) -> l
 
 def heads(department_names: list[str], reg: Registry | None = None) -> list[dict]:
     reg = reg or registry()
-    return _unique(
+    return unique(
         [
             _person(reg.departments[d].head.name, reg.departments[d].head.email, "部门负责人", d)
             for d in department_names
@@ -68,7 +68,7 @@ def managing_heads(subsystem_id: str, reg: Registry | None = None) -> list[dict]
     return heads(list(reg.subsystems[subsystem_id].managing_departments), reg)
 
 
-def _unique(people: list[dict]) -> list[dict]:
+def unique(people: list[dict]) -> list[dict]:
     seen: dict[str, dict] = {}
     for p in people:
         if p["email"] in seen:

@@ -47,3 +47,48 @@ def send_digests(**context) -> dict:
     sent = digest.send_digests()
     log.info("预警升级 %d 项，发送日报 %d 封", len(escalated), len(sent))
     return {"escalated": escalated, "sent": [s["email"] for s in sent]}
+
+
+def _final(message: str) -> Exception:
+    """A failure a retry cannot fix (a person's input): the task fails at once, in Chinese."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    return AirflowFailException(message)
+
+
+def _params(context: dict) -> dict:
+    """The trigger form's values; a run nobody filled in (no 操作人) is skipped, not failed."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    p = {k: (v.strip() if isinstance(v, str) else v) for k, v in context["params"].items()}
+    if not p.get("by"):
+        raise AirflowSkipException("未填写操作人（邮箱），本次运行未做任何操作")
+    return p
+
+
+def release_hold(**context) -> dict:
+    """放行暂扣批次: a quality administrator accepts a held batch (trigger form of the DAG)."""
+    from include.quality import holds
+
+    p = _params(context)
+    try:
+        result = holds.release(int(p["pull_id"]), p["by"], p["reason"])
+    except holds.ReleaseError as exc:
+        raise _final(f"不能放行：{exc}") from None
+    log.info("暂扣批次 %s 已放行：%s", p["pull_id"], result)
+    return result
+
+
+def acknowledge_warning(**context) -> dict:
+    """确认预警: the responsible person acknowledges (or resolves) a warning."""
+    p = _params(context)
+    warning_id = int(p["warning_id"])
+    try:
+        if p["action"] == "resolve":
+            warnings.resolve(warning_id, p["by"], p["note"])
+        else:
+            warnings.acknowledge(warning_id, p["by"], p["note"])
+    except ValueError as exc:
+        raise _final(str(exc)) from None
+    log.info("预警 %s：%s（%s）", warning_id, p["action"], p["by"])
+    return {"warning_id": warning_id, "action": p["action"], "by": p["by"]}

@@ -175,7 +175,8 @@ def _failing_detail(conn, sql: str) -> tuple[list[str], list[int]]:
     """Up to five failing keys and every pull with a failing row, from a failed_rows query."""
     cur = conn.execute(f"select * from ({sql}) as failing limit {SAMPLE_SIZE}")
     columns = [c.name for c in cur.description]
-    key_col = "source_key" if "source_key" in columns else columns[0]
+    # a mart check names its record in words (`record`); a raw check by its source key
+    key_col = next((c for c in ("record", "source_key") if c in columns), columns[0])
     samples = [mask(row[columns.index(key_col)]) for row in cur.fetchall()]
     pulls: list[int] = []
     if "pull_id" in columns:

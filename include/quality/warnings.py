@@ -111,9 +111,31 @@ def _resolve(conn, warning_id: int, by: str, how: str) -> None:
 # -- data warnings --------------------------------------------------------------------------------
 
 
-def _data_detail(r: dict, subsystem_name: str) -> str:
+def dataset_label(dataset: str, reg=None) -> str:
+    """A dataset as its people call it: 教务管理系统·学生基本信息, 数据集市·录取与报到."""
+    schema, _, table = dataset.partition(".")
+    if schema.startswith("raw_"):
+        sid = schema.removeprefix("raw_")
+        reg = reg or registry()
+        name = reg.subsystems[sid].name_zh if sid in reg.subsystems else sid
+        try:
+            from connectors.spec import api_specs
+
+            what = getattr(api_specs()[sid].resources[table], "description", "") or table
+        except Exception:  # a label only: an unreadable connector file must not stop warnings
+            what = table
+        return f"{name}·{what}"
+    if schema == "marts":
+        from include.quality.contracts import _mart_models
+
+        described = _mart_models().get(table, ("",))[0]
+        return f"数据集市·{described.split('：')[0] or table}"
+    return dataset
+
+
+def _data_detail(r: dict, label: str) -> str:
     verdict = "未通过" if r["outcome"] == "failed" else "需要注意"
-    parts = [f"{subsystem_name} {r['dataset']} 的检查“{r['check_name']}”{verdict}。"]
+    parts = [f"{label} 的检查“{r['check_name']}”{verdict}。"]
     if r["failing_count"] is not None and r["check_type"] != "metric":
         parts.append(f"不合格 {r['failing_count']} 条")
     elif r["measured"] is not None:
@@ -140,7 +162,7 @@ def sync_data_warnings(run_id: int, url: str | None = None) -> dict:
             if r["outcome"] in ("failed", "warned"):
                 klass = catalog.check_classes()[r["check_class"]]
                 sid = r["subsystem"]
-                name = reg.subsystems[sid].name_zh if sid in reg.subsystems else r["dataset"]
+                label = dataset_label(r["dataset"], reg)
                 recipients = r["responsible"] or _qmo_people()
                 warning_id, new = _open_or_update(
                     conn,
@@ -152,13 +174,13 @@ def sync_data_warnings(run_id: int, url: str | None = None) -> dict:
                         "check_key": r["check_key"],
                         "principle": r["principle"],
                         "severity": "未通过" if r["outcome"] == "failed" else "提醒",
-                        "title": f"{name} {r['dataset']}：{klass.title}"
+                        "title": f"{label}：{klass.title}"
                         + (
                             f"（{detail}）"
                             if (detail := catalog.split_qualifier(r["check_key"])[1])
                             else ""
                         ),
-                        "detail": _data_detail(r, name),
+                        "detail": _data_detail(r, label),
                         "advice": klass.advice,
                         "failing_count": r["failing_count"],
                         "sample_keys": r["sample_keys"],
@@ -183,11 +205,81 @@ def sync_data_warnings(run_id: int, url: str | None = None) -> dict:
     return {"opened": opened, "updated": updated, "resolved": resolved}
 
 
+def connection_warning(subsystem_id: str, conn_id: str, message: str | None) -> int | None:
+    """A subsystem's Airflow connection is missing or wrong (message), or works again (None).
+
+    Opens (or refreshes) a data warning to the subsystem's collectors, or resolves it.
+    """
+    key = f"connection|{subsystem_id}|{conn_id}"
+    with psycopg.connect(connection.warehouse_url()) as conn:
+        if message is None:
+            row = conn.execute(
+                "select warning_id from quality.warnings"
+                " where warning_key = %s and status <> 'resolved'",
+                [key],
+            ).fetchone()
+            if row:
+                _resolve(conn, row[0], SYSTEM, f"连接 {conn_id} 已可用，采集恢复")
+            return row[0] if row else None
+        name = registry().subsystems[subsystem_id].name_zh
+        warning_id, _ = _open_or_update(
+            conn,
+            key,
+            {
+                "kind": "data",
+                "subsystem": subsystem_id,
+                "dataset": f"raw_{subsystem_id}",
+                "check_key": f"connection:{conn_id}",
+                "principle": "即时性",
+                "severity": "未通过",
+                "title": f"{name}：采集连接 {conn_id} 不可用，数据无法按时采集",
+                "detail": message,
+                "advice": "请信息中心在 Airflow 界面 管理 → 连接 中配置该连接后重新运行采集",
+                "departments": people.departments(subsystem_id),
+                "recipients": people.warned(subsystem_id),
+            },
+            None,
+            escalate_after_days(),
+        )
+    return warning_id
+
+
 def _qmo_people() -> list[dict]:
     return people.department_administrators(registry().quality_office)
 
 
 # -- indicator warnings ---------------------------------------------------------------------------
+
+STATUS_RANK = {"未达标": 0, "预警": 1}
+UNIT_NOUN = {
+    "school": ("", "全校"), "major": ("个", "专业"), "major_cluster": ("个", "专业群"),
+    "course": ("门", "课程"), "staff": ("名", "教师"), "student": ("名", "学生"),
+    "budget_item": ("个", "预算项目"),
+}  # fmt: skip
+ORGS_SHOWN = 8
+
+
+def period_label(period_type: str | None, period: str | None) -> str:
+    """2026-2027-1 → 2026-2027学年第一学期, 2026-09 → 2026年9月, and so on."""
+    p = period or ""
+    if period_type == "term" and p.count("-") == 2:
+        year, term = p.rsplit("-", 1)
+        return f"{year}学年第{'一' if term == '1' else '二'}学期"
+    if period_type == "academic_year":
+        return f"{p}学年"
+    if period_type == "month" and "-" in p:
+        year, month = p.split("-")
+        return f"{year}年{int(month)}月"
+    if period_type == "year":
+        return f"{p}年度"
+    return p
+
+
+def figure(value, unit: str | None) -> str:
+    """78.6700 % → 78.67%; 19.2 :1 → 19.2:1."""
+    if value is None:
+        return "—"
+    return f"{float(value):.2f}".rstrip("0").rstrip(".") + (unit or "")
 
 
 def _relation(conn) -> str | None:
@@ -196,25 +288,85 @@ def _relation(conn) -> str | None:
 
 
 def _indicator_rows(conn, relation: str) -> list[dict]:
-    """The control-point values of the latest period of each point and unit."""
+    """The judged control-point values of each point's latest judged period (values not yet
+    due, see control_points.due_after_days, have no status and are left out; a course last
+    taught two terms ago is not warned about again)."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"""
             select distinct on (control_point_code, unit_type, unit_id)
                 control_point_code as point_code, control_point_name as point_name,
-                unit_type || ':' || coalesce(unit_id, '全校') as scope_key,
-                coalesce(unit_id, '全校') as scope_name, period_id as period,
-                owner_department, status, value as actual_value, unit,
+                period_type, period_id as period, unit_type, unit_id, unit_name,
+                coalesce(org_unit_name, owner_department) as org_name,
+                owner_department, status, value, unit, direction,
                 target_value, warning_value, standard_value
-            from {relation}
+            from {relation} as v
             where status is not null
+              and period_id = (
+                  select max(latest.period_id) from {relation} as latest
+                  where latest.control_point_code = v.control_point_code
+                    and latest.status is not null
+              )
             order by control_point_code, unit_type, unit_id, period_id desc
             """  # relation is our own constant
         ).fetchall()
 
 
+def _rolled_up(rows: list[dict]) -> dict:
+    """One warning's fields for one control point and period: the units below the lines,
+    worst first, each named in words with its figure."""
+    first = rows[0]
+    flagged = [r for r in rows if r["status"] in STATUS_RANK]
+    sign = 1 if first["direction"] == "higher_is_better" else -1
+    flagged.sort(key=lambda r: (STATUS_RANK[r["status"]], sign * float(r["value"] or 0)))
+    unit = first["unit"] or ""
+    cmp = "≥" if first["direction"] == "higher_is_better" else "≤"
+    measure, noun = UNIT_NOUN.get(first["unit_type"], ("个", "单位"))
+    label = period_label(first["period_type"], first["period"])
+    worst = "未达标" if any(r["status"] == "未达标" for r in flagged) else "预警"
+    below = sum(1 for r in flagged if r["status"] == "未达标")
+    lines = (
+        f"合格线 {cmp}{figure(first['standard_value'], unit)}，"
+        f"预警线 {cmp}{figure(first['warning_value'], unit)}，"
+        f"目标值 {cmp}{figure(first['target_value'], unit)}"
+    )
+    if first["unit_type"] == "school":
+        title = f"质控点{worst}：全校 {first['point_name']}（{first['point_code']}，{label}）"
+        detail = f"{label}全校{first['point_name']} {figure(first['value'], unit)}；{lines}。"
+    else:
+        title = (
+            f"质控点{worst}：{first['point_name']}（{first['point_code']}，{label}）"
+            f" {len(flagged)} {measure}{noun}未达到预警线"
+        )
+        orgs: dict[str, int] = {}
+        for r in flagged:
+            orgs[r["org_name"] or "未知院系"] = orgs.get(r["org_name"] or "未知院系", 0) + 1
+        by_org = "、".join(
+            f"{name} {n}" for name, n in sorted(orgs.items(), key=lambda kv: -kv[1])[:ORGS_SHOWN]
+        ) + ("等" if len(orgs) > ORGS_SHOWN else "")
+        detail = (
+            f"{label}共评判 {len(rows)} {measure}{noun}，未达标（低于合格线）{below}、"
+            f"预警（低于预警线）{len(flagged) - below}；{lines}。按院系/部门：{by_org}。"
+        )
+    return {
+        "kind": "indicator",
+        "severity": worst,
+        "title": title,
+        "detail": detail,
+        "advice": "请逐一核实名单中的单位，分析原因、制定改进措施，并在下一周期跟踪改进效果"
+        "（诊改“8 字形”质量改进螺旋）。",
+        "failing_count": len(flagged),
+        "sample_keys": [
+            f"{r['unit_name'] or r['unit_id']}：{figure(r['value'], unit)}（{r['status']}）"
+            for r in flagged
+        ],
+        "departments": [first["owner_department"]] if first["owner_department"] else [],
+    }
+
+
 def sync_indicator_warnings(url: str | None = None) -> dict:
-    """Open a warning per control point at 预警/未达标; resolve those back at 达标."""
+    """One warning per control point and period with units at 预警/未达标, listing those units;
+    resolve warnings whose point is back at 达标 (or has moved on to a new period)."""
     days = escalate_after_days()
     reg = registry()
     opened, updated, resolved = [], [], []
@@ -222,50 +374,32 @@ def sync_indicator_warnings(url: str | None = None) -> dict:
         relation = _relation(conn)
         if relation is None:
             return {"relation": None, "opened": [], "updated": [], "resolved": []}
-        seen, flagged = set(), set()
+        groups: dict[str, list[dict]] = {}
         for row in _indicator_rows(conn, relation):
-            scope = row["scope_key"]
-            key = f"indicator|{row['point_code']}|{scope}|{row['period'] or ''}"
-            seen.add(key)
-            if row["status"] not in ("预警", "未达标"):
+            key = f"indicator|{row['point_code']}|{row['period'] or ''}"
+            groups.setdefault(key, []).append(row)
+        flagged = set()
+        for key, rows in sorted(groups.items()):
+            if not any(r["status"] in STATUS_RANK for r in rows):
                 continue
             flagged.add(key)
-            dept = row["owner_department"]
-            recipients = (
-                people.department_administrators(dept) if dept in reg.departments else _qmo_people()
-            )
-            unit = row["unit"] or ""
-            lines = "".join(
-                f"，{label} {row[col]}{unit}"
-                for label, col in (("目标值", "target_value"), ("合格线", "standard_value"),
-                                   ("预警线", "warning_value"))
-                if row[col] is not None
-            )  # fmt: skip
-            warning_id, new = _open_or_update(
-                conn,
-                key,
-                {
-                    "kind": "indicator",
-                    "severity": row["status"],
-                    "title": f"质控点{row['status']}：{row['scope_name']}"
-                    f" {row['point_name'] or row['point_code']}",
-                    "detail": f"{row['period'] or ''} 实际值 {row['actual_value']}{unit}"
-                    f"{lines}（{relation}）",
-                    "advice": "请责任部门分析原因，制定改进措施并在下一周期跟踪（诊改 8 字螺旋）。",
-                    "departments": [dept] if dept else [],
-                    "recipients": recipients,
-                },
-                None,
-                days,
-            )
+            values = _rolled_up(rows)
+            dept = rows[0]["owner_department"]
+            owners = people.department_administrators(dept) if dept in reg.departments else []
+            values["recipients"] = people.unique(owners + _qmo_people())
+            warning_id, new = _open_or_update(conn, key, values, None, days)
             (opened if new else updated).append(warning_id)
-        back_to_normal = conn.execute(
-            "select warning_id from quality.warnings"
-            " where kind = 'indicator' and status <> 'resolved' and warning_key = any(%s)",
-            [sorted(seen - flagged)],
+        judged_points = {key.split("|")[1] for key in groups}
+        stale = conn.execute(
+            "select warning_id, warning_key from quality.warnings"
+            " where kind = 'indicator' and status <> 'resolved' and not (warning_key = any(%s))",
+            [sorted(flagged)],
         ).fetchall()
-        for (warning_id,) in back_to_normal:
-            _resolve(conn, warning_id, SYSTEM, "质控点已达标")
+        for warning_id, key in stale:
+            if key.split("|")[1] not in judged_points:
+                continue  # not judged this time (not due yet, or no data): nothing to say
+            how = "质控点已达标" if key in groups else "已由该质控点最新一期的预警取代"
+            _resolve(conn, warning_id, SYSTEM, how)
             resolved.append(warning_id)
     return {"relation": relation, "opened": opened, "updated": updated, "resolved": resolved}
 

@@ -625,7 +625,7 @@ def recipients(kinds: list[str], department: str) -> list[dict]:
 
     reg, out = registry(), []
     dept = reg.departments.get(department)
-    qmo = reg.departments.get("质管办")
+    qmo = reg.departments.get(reg.quality_office)
     for kind in kinds:
         if kind == "leadership":
             out += [

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from ..timefmt import parse
-from ..web import MAINTENANCE, Request, Response, Tokens, html, server_error, timeout, too_many
+from ..web import (
+    MAINTENANCE,
+    Request,
+    Response,
+    Tokens,
+    html,
+    reply,
+    server_error,
+    timeout,
+    too_many,
+)
 
 
 class Api:
@@ -49,6 +59,10 @@ class Api:
         spec = self.by_path.get(req.path)
         if spec is None and req.path not in self.extra_paths():
             return self.not_found(req)
+        if self.sb.is_late(self.sub):  # the system has not submitted its data: nothing to serve
+            until = self.sb.late["until"]
+            msg = f"数据尚未报送（报送截止日期已过，预计 {until} 前补报）"
+            return reply({"code": 503, "msg": msg}, 503)
         token = self.token_of(req)
         state = self.tokens.check(token) if token else "unknown"
         if state != "ok":

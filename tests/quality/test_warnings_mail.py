@@ -12,6 +12,7 @@ from email.header import decode_header, make_header
 import psycopg
 import pytest
 
+from include import mail
 from include.quality import digest, report, verify, warnings
 
 from .conftest import land
@@ -133,52 +134,105 @@ def test_day_report_says_what_was_wrong_and_who_was_told(quality_url, audited, c
     assert report.what_was_wrong("finance", day, quality_url) == []
 
 
-def test_indicator_warnings_go_to_the_owner_department(quality_url, catcher):
+INDICATORS = """
+create table if not exists marts.fct_control_point_values (
+    control_point_code text, control_point_name text, period_type text, period_id text,
+    unit_type text, unit_id text, unit_name text, org_unit_name text, value numeric,
+    unit text, direction text, target_value numeric, standard_value numeric,
+    warning_value numeric, status text, owner_department text
+)
+"""
+CRS02 = ("CRS02", "到课率", "term", "2026-2027-1", "course")
+
+
+def _indicator(conn, point, unit_id, unit_name, org, value, status, period="2026-2027-1"):
+    code, name, period_type, _, unit_type = point
+    conn.execute(
+        "insert into marts.fct_control_point_values values"
+        " (%s, %s, %s, %s, %s, %s, %s, %s, %s, '%%', 'higher_is_better', 98, 90, 95, %s, '教务处')",
+        [code, name, period_type, period, unit_type, unit_id, unit_name, org, value, status],
+    )
+
+
+def test_indicator_warnings_roll_up_per_point_and_period_and_name_their_units(quality_url, catcher):
     with psycopg.connect(quality_url, autocommit=True) as conn:
         conn.execute("create schema if not exists marts")
+        conn.execute(INDICATORS)
+        design = "设计创新学院"
+        _indicator(
+            conn, CRS02, "46010502", "课程 46010502《设计素描》", "设计创新学院", 78.67, "未达标"
+        )
+        _indicator(conn, CRS02, "46010511", "课程 46010511《工业设计数字化表现》", design,
+                   93.5, "预警")  # fmt: skip
+        _indicator(conn, CRS02, "55010301", "课程 55010301《色彩构成》", "数字媒体学院", 99, "达标")
+        # not due yet (annual training hours in September): no status, never judged
         conn.execute(
-            """
-            create table if not exists marts.fct_control_point_values as
-            select 'SCH02'::text as control_point_code,
-                   '双师型教师占比'::text as control_point_name,
-                   'school'::text as unit_type, null::text as unit_id,
-                   '2026-2027'::text as period_id,
-                   52.0::numeric as value, '%'::text as unit, 70::numeric as target_value,
-                   50::numeric as standard_value, 55::numeric as warning_value,
-                   '预警'::text as status, '组织人事处'::text as owner_department
-            """
+            "insert into marts.fct_control_point_values values ('TCH01', '年度培训学时',"
+            " 'academic_year', '2026-2027', 'staff', 'T0412', '教师 工号 T0412 张*',"
+            " '数字媒体学院', 2, '学时', 'higher_is_better', 72, 48, 60, null, '组织人事处')"
         )
     synced = warnings.sync_indicator_warnings(quality_url)
-    assert len(synced["opened"]) == 1
+    assert len(synced["opened"]) == 1  # one for CRS02 in that term, none for TCH01
+    with psycopg.connect(quality_url) as conn:
+        title, detail, units, count, recipients = conn.execute(
+            "select title, detail, sample_keys, failing_count, recipients from quality.warnings"
+            " where warning_id = %s",
+            synced["opened"],
+        ).fetchone()
+    assert title == "质控点未达标：到课率（CRS02，2026-2027学年第一学期） 2 门课程未达到预警线"
+    assert "合格线 ≥90%" in detail and "预警线 ≥95%" in detail and "设计创新学院 2" in detail
+    assert units == [
+        "课程 46010502《设计素描》：78.67%（未达标）",
+        "课程 46010511《工业设计数字化表现》：93.5%（预警）",
+    ]
+    assert count == 2
+    emails = {p["email"] for p in recipients}
+    assert {HUANG} | {p["email"] for p in warnings._qmo_people()} == emails  # 教务处 and 质管办
     sent = digest.send_digests(DAY + timedelta(days=3), quality_url)
-    to_zhao = [s for s in sent if s["email"] == ZHAO]
-    assert len(to_zhao) == 1 and to_zhao[0]["warnings"] == synced["opened"]
+    mail = next(m for m in catcher.messages() if _to(m).endswith(f"<{HUANG}>") and
+                "到课率" in m.get_body(("plain",)).get_content())  # fmt: skip
+    text = mail.get_body(("plain",)).get_content()
+    assert "课程 46010502《设计素描》：78.67%（未达标）" in text
+    assert "http://127.0.0.1:8080/dags/quality_acknowledge" in text
+    assert "./run" not in text and "quality.warnings" not in text
+    assert any(s["email"] == HUANG for s in sent)
     with psycopg.connect(quality_url, autocommit=True) as conn:
-        conn.execute("update marts.fct_control_point_values set status = '达标', value = 72")
+        conn.execute("update marts.fct_control_point_values set status = '达标', value = 99")
     assert warnings.sync_indicator_warnings(quality_url)["resolved"] == synced["opened"]
 
 
-def test_a_digest_groups_many_warnings_of_one_control_point():
-    """Thousands of students below one line make one group with ten examples, not 3,000 items."""
+def _warning(i: int, now, **fields) -> dict:
+    return {
+        "warning_id": i, "kind": "data", "warning_key": f"data|raw_x.y|check_{i}",
+        "check_key": f"check_{i % 40}", "severity": "未通过", "title": f"检查 {i % 40} 未通过",
+        "principle": "规范性", "advice": "请在源系统中更正", "status": "open",
+        "detail": f"教务管理系统 raw_academic.students 的检查“检查 {i}”未通过。不合格 3 条",
+        "due_at": now, "opened_at": now, "sample_keys": ["2026010101", "2026010102"],
+        "failing_count": 3, "escalated_to_me": False, "pull_ids": [], **fields,
+    }  # fmt: skip
+
+
+def test_a_digest_of_the_main_jobs_size_stays_small_and_actionable():
+    """3,702 students below the attendance line are one warning listing the worst 20; with
+    a hundred data warnings and a held batch the mail stays far below 200 KB."""
     from datetime import date, datetime
 
-    from include.quality import digest
-
     now = datetime(2026, 11, 29, 8, 30, tzinfo=digest.TZ)
-    warnings = [
-        {
-            "warning_id": i, "kind": "indicator", "warning_key": f"indicator|STU02|student:{i}|t",
-            "check_key": None, "severity": "未达标", "title": f"质控点未达标：{i} 不及格学分",
-            "principle": None, "advice": "请分析原因", "detail": f"实际值 {i}", "status": "open",
-            "due_at": now, "opened_at": now, "sample_keys": [], "failing_count": None,
-            "escalated_to_me": False,
-        }
-        for i in range(1, 3001)
-    ]  # fmt: skip
+    units = [f"学生 学号 2026{i:06d} 李*：{80 + i % 10}%（未达标）" for i in range(3702)]
+    items = [_warning(i, now) for i in range(1, 101)]
+    items.append(_warning(101, now, detail="采集批次：42，已暂扣，不进入数据集市", pull_ids=[42]))
+    items.append(_warning(
+        102, now, kind="indicator", warning_key="indicator|STU02|2026-2027-1", check_key=None,
+        severity="未达标", title="质控点未达标：课堂出勤率（STU02，2026-2027学年第一学期）",
+        principle=None, sample_keys=units, failing_count=len(units),
+    ))  # fmt: skip
     person = {"name": "石磊", "role": "质量管理员", "email": "shi.lei@hngy.example.cn"}
-    subject, text, html = digest.render(person, warnings, date(2026, 11, 29))
-    assert "3000 项待处理" in subject
-    assert "归为 1 类" in text and "共 3000 项" in text and "其余 2990 项" in text
-    assert "预警编号 10（" in text and "预警编号 11（" not in text
-    assert "warning_key like &#39;indicator|STU02|%&#39;" in html  # escaped in HTML
-    assert len(text) < 5000
+    subject, text, html = digest.render(person, items, date(2026, 11, 29))
+    message = mail.build_message([(person["name"], person["email"])], subject, text, html)
+    assert len(message.as_bytes()) < 200 * 1024
+    assert units[0] in text and units[19] in text and units[20] not in text
+    assert "另有 3682 个未列出" in text and "质控点监测值" in text
+    assert "http://127.0.0.1:8080/dags/quality_release" in text  # the held batch
+    assert "暂扣的采集批次：42" in text
+    for body in (text, html):
+        assert "./run" not in body and "quality.warnings" not in body and "select " not in body

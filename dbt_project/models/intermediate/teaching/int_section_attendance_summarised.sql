@@ -1,16 +1,19 @@
--- Per teaching section and student: classes scheduled so far and 旷课 recorded, the two
--- terms of 到课率 (attendance only records exceptions, so the expected count comes from the
--- timetable and the students 在读 in the section's class).
+-- Per teaching section and student: classes held so far and 旷课 recorded, the two terms of
+-- 到课率 (attendance only records exceptions, so the expected count comes from the timetable
+-- and the students 在读 in the section's class). A class the teacher recorded attendance for
+-- on a day the timetable does not schedule (调课, or a timetable that was never updated) was
+-- held all the same: it counts as a session, so its absences are never dropped from the rate.
+-- The check reference__attendance_on_scheduled_session (soda/cross_checks.yml) flags those
+-- days so 教务处 can correct the timetable or the record.
 with
 
-sessions as (
+scheduled as (
 
     select
         section_id,
         term_id,
-        count(*) as sessions
+        session_date
     from {{ ref('int_class_sessions_scheduled') }}
-    group by section_id, term_id
 
 ),
 
@@ -18,9 +21,50 @@ sections as (
 
     select
         section_id,
+        term_id,
         course_code,
         class_id
     from {{ ref('stg_academic__sections') }}
+
+),
+
+unscheduled as (
+
+    select distinct
+        attendance.section_id,
+        sections.term_id,
+        attendance.attendance_date as session_date
+    from {{ ref('stg_academic__attendance') }} as attendance
+    inner join sections on attendance.section_id = sections.section_id
+    where
+        sections.term_id is not null
+        and not exists (
+            select 1 from scheduled
+            where
+                scheduled.section_id = attendance.section_id
+                and scheduled.session_date = attendance.attendance_date
+        )
+
+),
+
+sessions as (
+
+    select
+        section_id,
+        term_id,
+        count(*) as sessions
+    from (
+        select
+            section_id,
+            term_id
+        from scheduled
+        union all
+        select
+            section_id,
+            term_id
+        from unscheduled
+    ) as held
+    group by section_id, term_id
 
 ),
 

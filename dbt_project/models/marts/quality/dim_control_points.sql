@@ -12,6 +12,7 @@ select
     points.standard_value::numeric as standard_value,
     points.warning_value::numeric as warning_value,
     points.frequency,
+    points.due_after_days::int as due_after_days,
     points.period_type,
     points.unit_type,
     points.owner_department,

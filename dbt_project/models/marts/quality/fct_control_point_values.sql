@@ -145,6 +145,18 @@ values_all as (
         round(teaching_area / nullif(enrolled, 0), 4)
     from base_data
     where teaching_area is not null
+    union all
+    select
+        'SCH07',
+        budget_year::text,
+        'budget_item',
+        budget_item_id,
+        org_unit_code,
+        committed_yuan,
+        budget_yuan,
+        round(committed_yuan / budget_yuan * 100, 4)
+    from {{ ref('fct_budget_execution') }}
+    where budget_yuan > 0 and budget_year is not null
 
     ---------- major level
     union all
@@ -312,33 +324,121 @@ points as (
 
     select * from {{ ref('dim_control_points') }}
 
+),
+
+-- Each unit in words, as a warning names it: 课程 46010502《设计素描》, 教师 工号 T0412 张*
+-- (personal names masked: first character kept), and the org unit it belongs to.
+unit_names as (
+
+    select
+        'course' as unit_type,
+        course_code as unit_id,
+        '课程 ' || course_code || '《' || coalesce(course_name, '') || '》' as unit_name,
+        org_unit_code
+    from {{ ref('dim_courses') }}
+    union all
+    select
+        'staff',
+        staff_id,
+        '教师 工号 ' || staff_id || ' ' || left(coalesce(name, ''), 1) || repeat('*', greatest(length(name) - 1, 1)),
+        org_unit_code
+    from {{ ref('dim_staff') }}
+    union all
+    select
+        'student',
+        student_id,
+        '学生 学号 ' || student_id || ' ' || left(coalesce(name, ''), 1) || repeat('*', greatest(length(name) - 1, 1)),
+        org_unit_code
+    from {{ ref('dim_students') }}
+    union all
+    select
+        'major',
+        code,
+        '专业 ' || code || ' ' || name_zh,
+        null
+    from {{ ref('vocational_majors_2021') }}
+    union all
+    select distinct on (cluster_code)
+        'major_cluster',
+        cluster_code,
+        '专业群 ' || cluster_code || ' ' || coalesce(cluster_name, ''),
+        org_unit_code
+    from {{ ref('dim_majors') }}
+    where cluster_code is not null
+    union all
+    select
+        'budget_item',
+        budget_item_id,
+        '预算项目 ' || budget_item_id || '《' || coalesce(budget_item_name, '') || '》',
+        org_unit_code
+    from {{ ref('fct_budget_execution') }}
+
+),
+
+terms as (
+
+    select * from {{ ref('academic_terms') }}
+
+),
+
+judged as (
+
+    select
+        values_all.*,
+        -- the first day of the period, and the day from which the point is judged
+        -- (control_points.due_after_days): annual training hours are not judged in September
+        case points.period_type
+            when 'academic_year' then make_date(left(values_all.period_id, 4)::int, 9, 1)
+            when 'term' then terms.teaching_start_date::date
+            when 'month' then to_date(values_all.period_id || '-01', 'YYYY-MM-DD')
+            when 'year' then make_date(values_all.period_id::int, 1, 1)
+        end as period_start
+    from values_all
+    inner join points on values_all.control_point_code = points.control_point_code
+    left join terms on points.period_type = 'term' and values_all.period_id = terms.term_id
+
 )
 
 select
-    values_all.control_point_code,
+    judged.control_point_code,
     points.name_zh as control_point_name,
     points.level,
     points.period_type,
-    values_all.period_id,
-    values_all.unit_type,
-    values_all.unit_id,
-    values_all.org_unit_code,
-    values_all.numerator,
-    values_all.denominator,
-    values_all.value,
+    judged.period_id,
+    judged.unit_type,
+    judged.unit_id,
+    coalesce(
+        unit_names.unit_name,
+        case judged.unit_type when 'school' then '全校' else judged.unit_id end
+    ) as unit_name,
+    coalesce(judged.org_unit_code, unit_names.org_unit_code) as org_unit_code,
+    org_units.org_unit_name,
+    judged.numerator,
+    judged.denominator,
+    judged.value,
     points.unit,
+    points.direction,
     points.target_value,
     points.standard_value,
     points.warning_value,
-    {{ control_point_status('values_all.value', 'points.direction', 'points.standard_value', 'points.warning_value') }}
-        as status,
+    judged.period_start,
+    judged.period_start + points.due_after_days as judged_from,
     case
-        when values_all.value is null then null
-        when points.direction = 'higher_is_better' then values_all.value >= points.target_value
-        else values_all.value <= points.target_value
+        when judged.period_start + points.due_after_days > as_of.as_of_time::date then null
+        else {{ control_point_status(
+            'judged.value', 'points.direction', 'points.standard_value', 'points.warning_value'
+        ) }}
+    end as status,
+    case
+        when judged.value is null then null
+        when points.direction = 'higher_is_better' then judged.value >= points.target_value
+        else judged.value <= points.target_value
     end as is_target_reached,
     points.owner_department,
     as_of.as_of_time as data_as_of
-from values_all
-inner join points on values_all.control_point_code = points.control_point_code
+from judged
+inner join points on judged.control_point_code = points.control_point_code
+left join unit_names on judged.unit_type = unit_names.unit_type and judged.unit_id = unit_names.unit_id
+left join {{ ref('dim_org_units') }} as org_units
+    on coalesce(judged.org_unit_code, unit_names.org_unit_code) = org_units.org_unit_code
 cross join as_of
