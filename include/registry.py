@@ -51,6 +51,7 @@ KINDS = {"functional": 1, "teaching_support": 1, "school": 2}  # kind -> quality
 SCHOOL_LINES = ("党", "政")
 FREQUENCIES = ("hourly", "daily", "weekly", "thrice_monthly", "monthly", "termly", "yearly")
 GROUP_ALL, GROUP_SCHOOLS = "全部部门", "各院系"
+QUALITY_OFFICE = "质管办"
 PII_CLASSES = ("id_number", "phone", "bank_card", "address", "name")
 # A field's staging conversion (the macros of dbt_project/macros/fields.sql; include/warehouse/
 # staging.py renders them): code, text, int, number(<scale>), flag, flag(<true>,<false>),
@@ -85,6 +86,12 @@ class Person:
     name: str
     email: str
     line: str | None = None  # 党 / 政 for a school's two quality administrators
+    user: str | None = None  # Airflow user id (HITL `assigned_users`); default: the mailbox name
+    dingtalk: str | None = None  # DingTalk userid for work notifications, when the person has one
+
+    @property
+    def login(self) -> str:
+        return self.user or self.email.split("@", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,12 @@ class VicePresident:
     name: str
     title: str
     email: str
+    user: str | None = None
+    dingtalk: str | None = None
+
+    @property
+    def login(self) -> str:
+        return self.user or self.email.split("@", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -153,6 +166,11 @@ class Registry:
     vice_presidents: dict[str, VicePresident]
     departments: dict[str, Department]
     subsystems: dict[str, Subsystem] = field(default_factory=dict)
+
+    @property
+    def quality_office(self) -> Department:
+        """质管办: verifies corrected data before it is aggregated and served (Article 11)."""
+        return self.departments[QUALITY_OFFICE]
 
     def responsible_people(self, subsystem_id: str) -> list[Person]:
         """Collectors with a mailbox and the quality administrators of the departments involved."""
@@ -242,6 +260,8 @@ class PersonIn(_Model):
     name: Text
     email: Text
     line: Literal["党", "政"] | None = None
+    user: str | None = Field(None, pattern=r"^[a-z][a-z0-9._]*$")  # Airflow user id
+    dingtalk: str | None = None  # DingTalk userid (work notifications)
 
     _check_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
 
@@ -999,12 +1019,16 @@ def _validate(model: type[BaseModel], path: Path, data: dict, **context) -> Any:
 
 def load_departments(path: Path) -> tuple[dict[str, VicePresident], dict[str, Department]]:
     f: DepartmentsFile = _validate(DepartmentsFile, path, _read_yaml(path))
-    vps = {v.id: VicePresident(v.id, v.name, v.title, v.email) for v in f.vice_presidents}
+    vps = {
+        v.id: VicePresident(v.id, v.name, v.title, v.email, v.user, v.dingtalk)
+        for v in f.vice_presidents
+    }
+    person = lambda p: Person(p.name, p.email, p.line, p.user, p.dingtalk)  # noqa: E731
     departments = {
         d.name: Department(
-            d.name, d.full_name or d.name, d.kind, Person(d.head.name, d.head.email),
+            d.name, d.full_name or d.name, d.kind, person(d.head),
             vps[d.vice_president],
-            tuple(Person(q.name, q.email, q.line) for q in d.quality_administrators),
+            tuple(person(q) for q in d.quality_administrators),
             d.code, tuple(d.roles),
         )
         for d in f.departments

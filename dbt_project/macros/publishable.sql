@@ -3,7 +3,10 @@
     source_key (fetched_at desc, pull_id desc) unless latest=false. A version held back is
     skipped, so the previous published version of that record stays in the marts.
     incremental=true (for incremental staging tables) reads only pulls newer than the
-    table's watermark, plus pulls whose hold has been released since. -#}
+    table's watermark, plus pulls whose hold has been released since.
+    Approved, verified corrections (Annex 1; corrections.overlay, written only by the correction
+    workflow) are laid over the payload here, the one place every staging model reads raw: the
+    field macros then see the corrected value; raw keeps the value as landed. -#}
 {% macro publishable(subsystem, resource, latest=true, incremental=false) -%}
     (
         select {% if latest %}distinct on (raw.source_key){% endif %}
@@ -11,7 +14,17 @@
             raw.fetched_at,
             raw.source_key,
             raw.payload_hash,
-            raw.payload
+            raw.payload || coalesce(
+                (
+                    select jsonb_object_agg(fix.field, to_jsonb(fix.new_value) order by fix.item_id)
+                    from {{ source('corrections', 'overlay') }} as fix
+                    where
+                        fix.subsystem = '{{ subsystem }}'
+                        and fix.resource = '{{ resource }}'
+                        and fix.source_key = raw.source_key
+                ),
+                '{}'::jsonb
+            ) as payload
         from {{ source('raw_' ~ subsystem, resource) }} as raw
         where
             not exists (
@@ -26,6 +39,11 @@
                         select released.pull_id
                         from {{ source('quality', 'holds') }} as released
                         where released.released_at is not null
+                    )
+                    or raw.source_key in (
+                        select fix.source_key
+                        from {{ source('corrections', 'overlay') }} as fix
+                        where fix.subsystem = '{{ subsystem }}' and fix.resource = '{{ resource }}'
                     )
                 )
     {%- endif %}

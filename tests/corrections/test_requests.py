@@ -1,0 +1,178 @@
+"""Correction requests on a real landed college: bad requests refused with one Chinese line and
+nothing written; an approved, verified correction reaches staging and the history mart through
+the overlay (raw untouched); a refused one changes nothing; confirmed at source on a later pull;
+the collector warned when the source keeps the old value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from include.corrections import requests as creq
+from include.corrections import workflow
+from tests.corrections.conftest import query
+
+MODELS = ["run", "-s", "stg_academic__students", "correction_history"]
+
+
+def _students(url, n=4):
+    return query(
+        url,
+        "select source_key, payload ->> 'mzm' from raw_academic.students "
+        "where payload ->> 'mzm' = '01' order by source_key limit %s",
+        [n],
+    )
+
+
+def _req(key, field="mzm", new="02", **kw):
+    return creq.Request(
+        reporting_department="教务处", subsystem="academic",
+        items=(creq.Item("students", key, field, new),), reason="民族码录入错误，依据户口簿更正",
+        filler_name="黄晓燕", filler_user="huang.xiaoyan", **kw,
+    )  # fmt: skip
+
+
+def _dbt(url):
+    from include.warehouse import dbt
+
+    dbt.run(MODELS, url=url)
+
+
+def _staged(url, key):
+    return query(
+        url,
+        "select ethnicity_code from staging.stg_academic__students where source_key = %s",
+        [key],
+    )[0][0]
+
+
+def _sign_all(url, request_id, refuse_at=None):
+    from include.corrections.chain import signers
+
+    for s in signers("academic", "教务处"):
+        decision = "refuse" if s.step == refuse_at else "approve"
+        who = {"assignee_user": s.user, "assignee_name": s.name, "responded_by": s.user}
+        workflow.record_step(request_id, s.step, decision, opinion="核对无误", **who)
+        if decision == "refuse":
+            workflow.close(request_id, "refused", "证明材料不足")
+            return
+        if s.step == "vice_president":
+            workflow.approve(request_id)
+    workflow.verify(request_id)
+
+
+def test_bad_requests_are_refused_and_change_nothing(landed, monkeypatch):
+    monkeypatch.setenv("XIAOBEN_DATABASE_URL", landed)
+    key = _students(landed)[0][0]
+    cases = {
+        "字段不存在": _req(key, field="nosuchfield"),
+        "没有这条记录": _req("no-such-student"),
+        "不在 GB 3304": _req(key, new="ZZ"),
+        "与当前值相同": _req(key, new="01"),
+        "不是整数": creq.Request(
+            "教务处",
+            "academic",
+            (creq.Item("students", key, "njdm_id", "二〇二五"),),
+            "年级错误",
+            "黄晓燕",
+        ),
+        "没有数据资源": creq.Request(
+            "教务处", "academic", (creq.Item("nope", key, "mzm", "02"),), "x", "黄晓燕"
+        ),
+        "报送部门": _req(key).__class__("无此部门", "academic", _req(key).items, "x", "黄晓燕"),
+    }
+    for expected, bad in cases.items():
+        with pytest.raises(creq.CorrectionError, match=expected) as err:
+            creq.submit(bad, url=landed)
+        assert "\n" not in str(err.value)
+    assert query(landed, "select count(*) from corrections.requests")[0][0] == 0
+    # the form-number sequence did not move either (the transaction rolled back)
+    assert query(landed, "select count(*) from corrections.form_numbers")[0][0] == 0
+
+
+def test_correction_end_to_end_in_the_warehouse(landed, monkeypatch):
+    monkeypatch.setenv("XIAOBEN_DATABASE_URL", landed)
+    (good, _), (refused, _), (busy, _), (stale, _) = _students(landed)
+
+    ok = creq.submit(_req(good), url=landed)
+    assert ok["form_no"].startswith(f"GY-{datetime.now().year}-")
+    with pytest.raises(creq.CorrectionError, match="已在更正中"):  # an open correction
+        creq.submit(_req(good, new="03"), url=landed)
+    _sign_all(landed, ok["request_id"])
+
+    no = creq.submit(_req(refused), url=landed)
+    _sign_all(landed, no["request_id"], refuse_at="vice_president")
+    assert workflow.status(no["request_id"]) == "refused"
+
+    st = creq.submit(_req(stale, new="03"), url=landed)
+    _sign_all(landed, st["request_id"])
+
+    _dbt(landed)
+    assert _staged(landed, good) == "02"  # the overlay applies in staging
+    assert _staged(landed, refused) == "01"  # a refused correction changes nothing
+    assert _staged(landed, busy) == "01"
+    raw = query(landed, "select payload ->> 'mzm' from raw_academic.students where source_key = %s",
+                [good])  # fmt: skip
+    assert raw == [("01",)]  # raw is never edited
+    hist = {
+        r[0]: r[1:]
+        for r in query(
+            landed,
+            "select source_key, form_no, original_value, corrected_value, status, applied, "
+            "verified_by, jsonb_array_length(approvals) from marts.correction_history",
+        )
+    }
+    assert hist[good] == (
+        ok["form_no"],
+        "01",
+        "02",
+        "verified",
+        True,
+        "袁芳",
+        3,
+    )  # heads coincide: 3 steps
+    assert hist[refused][3:5] == ("refused", False)
+
+    with pytest.raises(psycopg.errors.RaiseException, match="只能由更正流程写入"):
+        query(landed, "delete from corrections.overlay")
+
+    # The next pull carries the corrected value for `good`, the old one for `stale`.
+    _land(landed, good, "02")
+    _land(landed, stale, "01")
+    seen = workflow.check_sources(url=landed)
+    assert seen == {"confirmed": [ok["form_no"]], "warned": []}
+    later = datetime.now(UTC) + timedelta(days=workflow.source_warn_days() + 1)
+    assert workflow.check_sources(url=landed, now=later)["warned"] == [st["form_no"]]
+    warning = query(
+        landed,
+        "select title, recipients::text from quality.warnings "
+        "where check_key = 'correction_not_confirmed_at_source'",
+    )
+    assert st["form_no"] in warning[0][0] and "huang.xiaoyan" in warning[0][1]
+    _dbt(landed)
+    assert _staged(landed, stale) == "03"  # the overlay keeps the approved value
+    confirmed = query(
+        landed,
+        "select confirmed_at_source_at is not null from marts.correction_history "
+        "where source_key = %s",
+        [good],
+    )
+    assert confirmed == [(True,)]
+
+
+def _land(url, key, mzm):
+    from connectors.landing import Landing
+    from include.registry import registry
+
+    spec = registry().subsystems["academic"].api
+    payload = query(url, "select payload from raw_academic.students where source_key = %s "
+                    "order by fetched_at desc limit 1", [key])[0][0]  # fmt: skip
+    with psycopg.connect(url) as conn:
+        landing = Landing(conn, spec, spec.resources["students"])
+        landing.start("incremental", None, None, None)
+        landing.add([{**payload, "mzm": mzm, "gxsj": "2026-09-20 10:00:00"}], None,
+                    datetime.now(UTC))  # fmt: skip
+        landing.flush()
+        landing.finish("success")
