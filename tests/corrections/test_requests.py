@@ -176,3 +176,40 @@ def _land(url, key, mzm):
                     datetime.now(UTC))  # fmt: skip
         landing.flush()
         landing.finish("success")
+
+
+ANNEX1 = ("数据采集更正表", "报送部门", "数据采集更正内容", "填报人", "组织或归口管理部门意见",
+          "分管副院长意见", "质管办核验", "电子签名")  # fmt: skip
+
+
+def pdf_text(path: str) -> str:
+    """The PDF's text as a reader sees it (poppler's pdftotext: the CJK font is embedded)."""
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+
+
+def test_annex1_form_carries_every_field(landed, monkeypatch, tmp_path):
+    from include.corrections import form
+
+    monkeypatch.setenv("XIAOBEN_DATABASE_URL", landed)
+    monkeypatch.setenv("XIAOBEN_HOME", str(tmp_path))
+    rid = query(landed, "select request_id from corrections.requests where status = 'verified' "
+                "order by request_id limit 1")[0][0]  # fmt: skip
+    out = form.render(rid, url=landed)
+    import shutil
+
+    shutil.copy(out["pdf"], "/tmp/corrections_form_test.pdf")  # for a human look (pdftoppm)
+    text = pdf_text(out["pdf"])
+    flat = "".join(text.split())
+    for label in ANNEX1:
+        assert label in flat, label
+    for name in ("黄晓燕", "周立新", "欧阳建华", "袁芳", out["form_no"]):
+        assert name in flat, name
+    assert "民族码录入错误" in flat and "01→更正值02" in flat
+    html = open(out["html"], encoding="utf-8").read()
+    assert all(label in html for label in ANNEX1)
+    registered = query(landed, "select pdf_sha256 from corrections.forms where form_no = %s",
+                       [out["form_no"]])  # fmt: skip
+    assert registered == [(out["pdf_sha256"],)]
