@@ -21,7 +21,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 
 from include.corrections import tasks
-from include.corrections.operators import SignStep
+from include.corrections.operators import ReviewStep, SignStep
 
 STEPS = [  # (task id, display name)
     ("organising_head", "组织部门负责人签署"),
@@ -53,3 +53,21 @@ with DAG(
         trigger_rule="all_done",
     )  # fmt: skip
     submit >> heads >> vp >> qo >> form
+
+with DAG(
+    dag_id="corrections__review",
+    dag_display_name="部门数据审核",
+    description="第十一条：各部门审核本部门数据，逐项确认或退回填报人",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    default_args={"owner": "质管办"},
+    tags=["corrections", "审核"],
+    # conf {"subsystem": "academic", "period": "2026-09"}: not DAG params, which Airflow would
+    # merge into the reviewer's form.
+    doc_md=__doc__,
+):
+    open_review = PythonOperator(
+        task_id="open_review", task_display_name="列出本期问题", python_callable=tasks.open_review
+    )
+    open_review >> ReviewStep(task_id="review", task_display_name="质量管理员逐项审核")

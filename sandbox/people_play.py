@@ -64,13 +64,16 @@ class Person:
             and d["task_instance"]["state"] in ("awaiting_input", "deferred")
         ]
 
-    def answer(self, dag_id: str, run_id: str, task_id: str, option: str, opinion: str = ""):
+    def answer(
+        self, dag_id: str, run_id: str, task_id: str, option: str, opinion: str = "",
+        params: dict | None = None,
+    ):  # fmt: skip
         """PATCH the step's hitlDetails; returns the response (403 when not assigned to me)."""
         return self.session.patch(
             f"{self.base_url}/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}"
             f"/taskInstances/{task_id}"
             "/-1/hitlDetails",
-            json={"chosen_options": [option], "params_input": {"opinion": opinion}},
+            json={"chosen_options": [option], "params_input": params or {"opinion": opinion}},
             headers=self._headers(),
             timeout=self.timeout,
         )
@@ -126,3 +129,27 @@ def play(
                 open_runs.discard(run_id)
         time.sleep(2)
     return scripts
+
+
+def demo(api, passwords_file: str | Path, requests_: list[dict], say=print) -> dict[str, str]:
+    """The main job's corrections: three requests — one approved by everyone, one refused by the
+    vice-president, one whose first step nobody answers (short timeout: reminder, then
+    escalation). `api` is the admin's REST client (include.airflow_api.AirflowApi), used only
+    to start the runs and see when they end. Returns outcome -> run id."""
+    plans = [
+        ("approved", Script(), {}),
+        ("refused", Script(refuse={"vice_president": "证明材料不足，请补充后重新申请"}), {}),
+        ("timed_out", Script(ignore={"department_heads", "organising_head"}),
+         {"step_timeout_seconds": 20}),
+    ]  # fmt: skip
+    runs, scripts = {}, {}
+    for (outcome, script, extra), request in zip(plans, requests_, strict=False):
+        run = api.trigger(DAG_ID, {"request": request, **extra})["dag_run_id"]
+        runs[outcome], scripts[run] = run, script
+        say(f"    {request['filler_name']} 提交更正申请（{outcome}）：{run}")
+
+    def finished(run_id: str) -> bool:
+        return api.run(DAG_ID, run_id)["state"] in ("success", "failed")
+
+    play(api.base_url, passwords_file, scripts, finished, say=say)
+    return runs

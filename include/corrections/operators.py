@@ -146,3 +146,44 @@ class SignStep(HITLOperator):
             f"{signer.title} {signer.name} 两次逾期未签更正表 {request['form_no']}，"
             "流程已终止，请督办。",
         )
+
+
+REVIEWED = "提交审核结果"
+
+
+class ReviewStep(HITLOperator):
+    """The department review: one form listing the flagged items; `returned` names the item
+    numbers sent back to the filler, every other item is confirmed."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            options=[REVIEWED],
+            subject="部门数据审核",
+            params={
+                "returned": Param([], type="array", title="退回填报人的项目编号 (returned items)"),
+                "comment": Param("", type="string", title="审核意见 (comment)"),
+            },
+            **kwargs,
+        )
+
+    def execute(self, context):
+        review = context["ti"].xcom_pull(task_ids="open_review")
+        self.assigned_users = [{"id": review["reviewer"], "name": review["reviewer_name"]}]
+        self.response_timeout = step_timeout(context)
+        conf = context["dag_run"].conf
+        self.subject = (
+            f"部门数据审核：{conf['subsystem']} {conf['period']}（{review['department']}）"
+        )
+        lines = "\n".join(f"{i['no']}. {i['text']}" for i in review["items"]) or "本期无问题项。"
+        self.body = f"请逐项核对；需退回填报人的项目，在 returned 中填其编号。\n\n{lines}"
+        return super().execute(context)
+
+    def execute_complete(self, context, event):
+        from include.corrections import review
+
+        result = super().execute_complete(context, event)
+        opened = context["ti"].xcom_pull(task_ids="open_review")
+        params = result["params_input"] or {}
+        returned = list(params.get("returned") or [])
+        by = result["responded_by_user"]["id"]
+        return review.decide(opened["review_id"], by, returned, params.get("comment") or "")

@@ -35,3 +35,14 @@ def render_form(**context) -> dict:
     out = form.render(submitted["request_id"], dag_run_id=context["run_id"])
     print(f"数据采集更正表 {out['form_no']}（{out['status']}）：{out['pdf']}")
     return out
+
+
+def open_review(**context) -> dict:
+    from include.corrections import review
+
+    conf = context["dag_run"].conf or {}
+    if not conf.get("subsystem") or not conf.get("period"):
+        raise AirflowFailException(
+            '请在运行配置中给出 {"subsystem": "academic", "period": "2026-09"}'
+        )
+    return review.open_review(conf["subsystem"], conf["period"], dag_run_id=context["run_id"])

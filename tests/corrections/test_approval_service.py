@@ -205,3 +205,38 @@ def test_one_correction_end_to_end_through_the_service(platform):
 
     _land(warehouse_url(), good, "02")
     assert workflow.check_sources()["confirmed"] == [hist[0][2]]
+
+
+def test_department_review_through_the_service(platform):
+    """The managing department's quality administrator reviews what was flagged (here: the
+    records landing refused), returns one item to the filler, confirms the rest."""
+    from include import mail
+
+    client = service.api()
+    period = time.strftime("%Y-%m")
+    run = client.trigger("corrections__review", {"subsystem": "academic", "period": period})
+    run_id = run["dag_run_id"]
+    people = people_play.staff(airflow_env.api_url(), airflow_env.passwords_file())
+    deadline = time.monotonic() + 300
+    while not (steps := people["huang.xiaoyan"].pending(run_id, dag_id="corrections__review")):
+        assert time.monotonic() < deadline, client.task_instances("corrections__review", run_id)
+        time.sleep(2)
+    assert "拒收" in steps[0]["body"]  # the items the task lists
+    time.sleep(people_play.THINK_SECONDS)
+    answer = {"returned": [1], "comment": "请核对民族码后在源系统更正"}
+    other = people["zhou.lixin"].answer("corrections__review", run_id, "review", "提交审核结果",
+                                        params=answer)  # fmt: skip
+    assert other.status_code == 403
+    ok = people["huang.xiaoyan"].answer("corrections__review", run_id, "review", "提交审核结果",
+                                        params=answer)  # fmt: skip
+    assert ok.status_code == 200, ok.text
+    deadline = time.monotonic() + 300
+    while client.run("corrections__review", run_id)["state"] not in ("success", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(2)
+    assert client.run("corrections__review", run_id)["state"] == "success"
+    decided = _q("select decided_by, decisions from corrections.reviews where dag_run_id = %s",
+                 [run_id])  # fmt: skip
+    assert decided[0][0] == "huang.xiaoyan"
+    assert decided[0][1][0]["decision"] == "returned"
+    assert any("部门审核退回" in m["Subject"] for m in mail.read_messages())
