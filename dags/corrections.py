@@ -16,6 +16,8 @@ PDF) is rendered for every outcome and registered in `corrections.forms`.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
@@ -36,7 +38,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
-    default_args={"owner": "质管办"},
+    default_args={"owner": "质管办", "retries": 2, "retry_delay": timedelta(seconds=30)},
     tags=["corrections", "更正"],
     doc_md=__doc__,
 ):
@@ -61,7 +63,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
-    default_args={"owner": "质管办"},
+    default_args={"owner": "质管办", "retries": 2, "retry_delay": timedelta(seconds=30)},
     tags=["corrections", "审核"],
     # conf {"subsystem": "academic", "period": "2026-09"}: not DAG params, which Airflow would
     # merge into the reviewer's form.

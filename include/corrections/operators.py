@@ -45,14 +45,14 @@ def step_timeout(context) -> timedelta:
 
 class SignStep(HITLOperator):
     def __init__(self, *, step: str, **kwargs) -> None:
-        super().__init__(
+        kwargs.update(
             options=[APPROVE, REFUSE],
             subject="数据采集更正表待签",
             params={"opinion": Param("", type="string", title="意见 (opinion)")},
-            retries=1,
+            retries=2,  # a timeout's retry is the reminder's new wait; the next one escalates
             retry_delay=timedelta(seconds=1),
-            **kwargs,
         )
+        super().__init__(**kwargs)
         self.step = step
 
     def _signer(self, request: dict):
@@ -96,7 +96,7 @@ class SignStep(HITLOperator):
         if request["status"] not in ("submitted", "approved") and "error" in event:
             raise AirflowSkipException(f"更正表 {request['form_no']} 已办结，此步不再等待")
         if "error" in event and event.get("error_type") == "timeout":
-            if context["ti"].try_number <= self.retries:
+            if context["ti"].try_number == 1:
                 note = f"{signer.title}逾期未签，已催办"
                 workflow.record_step(rid, "reminder", "remind", opinion=note, **who)
                 return super().execute_complete(context, event)  # raises: the task retries
@@ -156,15 +156,15 @@ class ReviewStep(HITLOperator):
     numbers sent back to the filler, every other item is confirmed."""
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(
+        kwargs.update(
             options=[REVIEWED],
             subject="部门数据审核",
             params={
                 "returned": Param([], type="array", title="退回填报人的项目编号 (returned items)"),
                 "comment": Param("", type="string", title="审核意见 (comment)"),
             },
-            **kwargs,
         )
+        super().__init__(**kwargs)
 
     def execute(self, context):
         review = context["ti"].xcom_pull(task_ids="open_review")
