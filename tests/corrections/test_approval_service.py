@@ -211,7 +211,11 @@ def test_department_review_through_the_service(platform):
     """The managing department's quality administrator reviews what was flagged (here: the
     records landing refused), returns one item to the filler, confirms the rest."""
     from include import mail
+    from include.warehouse.connection import warehouse_url
 
+    key = _q("select source_key from raw_academic.students order by source_key limit 1")[0][0]
+    _land(warehouse_url(), key, "ZZ")  # a real defect: landing refuses it (landing.rejects)
+    assert _q("select count(*) from landing.rejects where subsystem = 'academic'")[0][0] >= 1
     client = service.api()
     period = time.strftime("%Y-%m")
     run = client.trigger("corrections__review", {"subsystem": "academic", "period": period})
