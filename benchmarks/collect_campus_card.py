@@ -109,7 +109,7 @@ def measure_api(base: str, key: str, secret: str) -> dict:
 
     from connectors.extract import split_window
     from connectors.spec import spec_for
-    from connectors.validate import TZ, format_date
+    from include.rules.dates import TZ, format_date
 
     res = spec_for("campus_card").resources["transactions"]
     c = res.cursor

@@ -52,12 +52,7 @@ def land_truth(sandbox, url: str, only_changed: bool) -> int:
                     " values (%s, %s, %s, 'running') returning pull_id",
                     [sid, name, "incremental" if only_changed else "full"],
                 ).fetchone()[0]
-                conn.execute(
-                    f"create table if not exists raw_{sid}.{name} (pull_id bigint not null,"
-                    " fetched_at timestamptz not null, source_key text not null,"
-                    " payload_hash text not null, payload jsonb not null,"
-                    " primary key (source_key, payload_hash))"
-                )
+                conn.execute("select landing.ensure_raw_table(%s, %s)", [f"raw_{sid}", name])
                 conn.execute(
                     "create temp table if not exists _batch (pull_id bigint,"
                     " fetched_at timestamptz, source_key text, payload_hash text, payload jsonb)"

@@ -29,7 +29,7 @@ from connectors.client import Client, Credentials
 from connectors.extract import Extractor, as_datetime
 from connectors.landing import Landing
 from connectors.spec import ApiSpec, Resource, registry, spec_for
-from connectors.validate import TZ
+from include.rules.dates import TZ
 from include.warehouse import connection as warehouse
 
 FLUSH_ROWS = 20000

@@ -27,7 +27,7 @@ from typing import Any
 
 from connectors.client import ApiError, Client
 from connectors.spec import ApiSpec, Resource, lookup
-from connectors.validate import TZ, format_date
+from include.rules.dates import TZ, format_date
 
 MAX_PASSES = 6
 log = logging.getLogger(__name__)

@@ -1,7 +1,8 @@
 """Land records in `raw_<id>.<resource>` exactly as received, and account for every one.
 
-Each record becomes a row (pull_id, fetched_at, source_key, payload_hash, payload jsonb) with
-primary key (source_key, payload_hash): the same version seen again (another page, an
+Each record becomes a row (pull_id, fetched_at, source_key, payload_hash, payload jsonb) of a
+table made by `landing.ensure_raw_table` (its one definition, `include/warehouse/ddl/`), keyed
+by (source_key, payload_hash): the same version seen again (another page, an
 overlapping window, a re-run) adds nothing and counts as a duplicate; a changed record is a new
 row and the old one stays. A batch first goes in by one COPY straight into the raw table,
 inside a savepoint (the common case: new data); if a row is already there, the savepoint is
@@ -25,11 +26,8 @@ import psycopg
 from psycopg import sql
 
 from connectors.spec import ApiSpec, Resource
-from connectors.validate import Validator, date_parser
-
-# Formats whose text sorts in time order: the page's latest cursor value is found by comparing
-# strings and parsed once, instead of parsing every record's.
-LEXICAL = re.compile(r"yyyy(\W?MM(\W?dd(\W?HH(\W?mm(\W?ss)?)?)?)?)?")
+from connectors.validate import Validator
+from include.rules.dates import date_parser, is_lexical
 
 RAW_COLUMNS = ("pull_id", "fetched_at", "source_key", "payload_hash", "payload")
 TEMP = "_landing_batch"
@@ -92,40 +90,6 @@ def raw_text(record: Any) -> str:
     return text.replace("\x00", "\\u0000")
 
 
-def table_ddl(spec: ApiSpec, res: Resource, comment: str) -> list[sql.Composable]:
-    schema, table = sql.Identifier(f"raw_{spec.subsystem}"), sql.Identifier(res.name)
-    qualified = sql.SQL("{}.{}").format(schema, table)
-    key = "、".join(res.primary_key) or "id"
-    return [
-        sql.SQL("create schema if not exists {}").format(schema),
-        sql.SQL(
-            "create table if not exists {} ("
-            " pull_id bigint not null references landing.run_log (pull_id),"
-            " fetched_at timestamptz not null,"
-            " source_key text not null,"
-            " payload_hash text not null,"
-            " payload jsonb not null,"
-            " primary key (source_key, payload_hash))"
-        ).format(qualified),
-        sql.SQL("comment on table {} is {}").format(qualified, sql.Literal(comment)),
-        sql.SQL("comment on column {}.pull_id is {}").format(
-            qualified, sql.Literal("拉取编号（landing.run_log）")
-        ),
-        sql.SQL("comment on column {}.fetched_at is {}").format(
-            qualified, sql.Literal("收到该页数据的时间")
-        ),
-        sql.SQL("comment on column {}.source_key is {}").format(
-            qualified, sql.Literal(f"源系统主键（{key}；复合主键以 | 连接）")
-        ),
-        sql.SQL("comment on column {}.payload_hash is {}").format(
-            qualified, sql.Literal("payload 规范 JSON（键排序、紧凑）的 SHA-256")
-        ),
-        sql.SQL("comment on column {}.payload is {}").format(
-            qualified, sql.Literal("源系统返回的原始记录（原样保存，不做任何修改）")
-        ),
-    ]
-
-
 class Landing:
     """One pull of one resource into the warehouse, on an autocommit connection."""
 
@@ -144,7 +108,9 @@ class Landing:
         self._cursor_parse: Callable | None = (
             date_parser(res.cursor.format) if res.cursor is not None else None
         )
-        self._lexical = res.cursor is not None and bool(LEXICAL.fullmatch(res.cursor.format))
+        # A format whose text sorts in time order: the page's latest cursor value is found by
+        # comparing strings and parsed once, instead of parsing every record's.
+        self._lexical = res.cursor is not None and is_lexical(res.cursor.format)
         self._lines: list[bytes] = []  # COPY text lines of accepted rows
         self._seen: set = set()  # versions (hash, or key and hash) in the open batch
         self._repeats = 0  # rows of the buffered batch already in it
@@ -158,9 +124,13 @@ class Landing:
     def ensure_table(self) -> None:
         desc = self.res.description or self.res.name
         comment = f"{self.title}：{desc}（原始层，逐条原样保存；子系统 {self.spec.subsystem}）"
-        with self.conn.transaction():
-            for stmt in table_ddl(self.spec, self.res, comment):
-                self.conn.execute(stmt)
+        key = "、".join(self.res.primary_key) or "id"
+        # the raw table's one definition: include/warehouse/ddl/015_raw_tables.sql
+        self.conn.execute(
+            "select landing.ensure_raw_table(%s, %s, %s, %s)",
+            [f"raw_{self.spec.subsystem}", self.res.name, comment,
+             f"源系统主键（{key}；复合主键以 | 连接）"],
+        )  # fmt: skip
 
     # -- the run log ----------------------------------------------------------------------
     def start(self, mode: str, window: tuple | None, dag_id: str | None, run_id: str | None) -> int:
@@ -211,54 +181,69 @@ class Landing:
         field, one msgspec encode, one sha256 and one COPY line per record. While this thread
         prepares the next page, PostgreSQL is already storing the previous one.
         """
-        check, key_of = self.validator.check, self.validator.key
-        seen, rejects = self._seen, self._rejects
+        key_of = self.validator.key
         prefix = b"%d\t%s\t" % (self.pull_id, fetched_at.isoformat().encode())
-        cfield = self.res.cursor.field if self.res.cursor else None
-        lexical = self._lexical
-        top, accepted = None, [] if cfield and not lexical else None
-        sha256, encode, lines = hashlib.sha256, _ENCODER.encode, []
+        accepted, lines = [], []
         for i, rec in enumerate(records):
             key = keys[i] if keys is not None else (key_of(rec) if type(rec) is dict else None)
-            problem = check(rec, key)
-            if problem is None:
-                try:
-                    data = encode(rec) if fast else canonical_bytes(rec, fast)
-                except (ValueError, TypeError, UnicodeError, msgspec.EncodeError):
-                    problem = _NOT_STORABLE
-                else:
-                    if b"\\u0000" in data or "\x00" in key:
-                        problem = _NOT_STORABLE
+            data, problem = self._encoded(rec, key, fast)
             if problem is not None:
-                code, field, reason = problem
-                rejects.append((self.pull_id, self.spec.subsystem, self.res.name, key, code,
-                                field, reason, raw_text(rec), fetched_at))  # fmt: skip
+                self._reject(rec, key, problem, fetched_at)
                 continue
-            digest = sha256(data).hexdigest()
-            # The key is part of the payload, so the hash alone names the version; not so for
-            # list-ids-then-get, where the key comes from the listing.
-            version = digest if keys is None else (key, digest)
-            if version in seen:
-                self._repeats += 1
-                continue
-            seen.add(version)
-            lines.append(
-                b"%s%s\t%s\t%s\n"
-                % (prefix, _copy_text(key), digest.encode(), data.replace(b"\\", b"\\\\"))
-            )
-            if cfield is not None:
-                value = rec.get(cfield)
-                if lexical:
-                    if type(value) is str and (top is None or value > top):
-                        top = value
-                elif value is not None and value != "":
-                    accepted.append(value)
-        if cfield is not None:
-            self._track_cursor(top, accepted, records)
+            line = self._new_version(key, data, prefix, by_key=keys is not None)
+            if line is not None:
+                lines.append(line)
+                accepted.append(rec)
+        if self.res.cursor is not None:
+            self._cursor_from(accepted, records)
         if lines:
             self._lines.extend(lines)  # kept: the careful way needs them if the COPY fails
             if self._fast:
                 self._stream(b"".join(lines))
+
+    def _encoded(self, rec: Any, key: str | None, fast) -> tuple[bytes | None, tuple | None]:
+        """(canonical JSON bytes, None) for a storable valid record, else (None, defect)."""
+        problem = self.validator.check(rec, key)
+        if problem is not None:
+            return None, problem
+        try:
+            data = _ENCODER.encode(rec) if fast else canonical_bytes(rec, fast)
+        except (ValueError, TypeError, UnicodeError, msgspec.EncodeError):
+            return None, _NOT_STORABLE
+        if b"\\u0000" in data or "\x00" in key:
+            return None, _NOT_STORABLE
+        return data, None
+
+    def _reject(self, rec: Any, key: str | None, problem: tuple, fetched_at: datetime) -> None:
+        code, field, reason = problem
+        self._rejects.append((self.pull_id, self.spec.subsystem, self.res.name, key, code,
+                              field, reason, raw_text(rec), fetched_at))  # fmt: skip
+
+    def _new_version(self, key: str, data: bytes, prefix: bytes, by_key: bool) -> bytes | None:
+        """The COPY line of a version not yet seen in this batch (None for a repeat).
+
+        The key is part of the payload, so the hash alone names the version; not so for
+        list-ids-then-get (`by_key`), where the key comes from the listing.
+        """
+        digest = hashlib.sha256(data).hexdigest()
+        version = (key, digest) if by_key else digest
+        if version in self._seen:
+            self._repeats += 1
+            return None
+        self._seen.add(version)
+        return b"%s%s\t%s\t%s\n" % (
+            prefix, _copy_text(key), digest.encode(), data.replace(b"\\", b"\\\\")
+        )  # fmt: skip
+
+    def _cursor_from(self, accepted: list, records: list) -> None:
+        """Track the page's latest cursor value among its accepted records."""
+        cfield = self.res.cursor.field
+        if self._lexical:  # text order is time order: only the largest string is parsed
+            texts = [v for r in accepted if type(v := r.get(cfield)) is str]
+            self._track_cursor(max(texts, default=None), None, records)
+        else:
+            values = [v for r in accepted if (v := r.get(cfield)) is not None and v != ""]
+            self._track_cursor(None, values, records)
 
     def _track_cursor(self, top, accepted: list | None, records: list) -> None:
         """Move the pull's high-water mark to the page's latest valid cursor value."""

@@ -16,9 +16,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-# Date formats in the vendors' own notation (as the API docs write them), plus two specials.
-DATE_TOKENS = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
-SPECIAL_FORMATS = ("iso", "epoch_ms")
 ID_FORMATS = ("gb11643",)
 
 
@@ -207,18 +204,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def strftime_pattern(fmt: str) -> str:
-    """`yyyy-MM-dd HH:mm:ss` → `%Y-%m-%d %H:%M:%S`."""
-    return re.sub("|".join(DATE_TOKENS), lambda m: DATE_TOKENS[m.group(0)], fmt)
-
-
-def is_date_format(fmt: str) -> bool:
-    if fmt in SPECIAL_FORMATS:
-        return True
-    rest = re.sub("|".join(DATE_TOKENS), "", fmt)
-    return "yyyy" in fmt and not re.search(r"[A-Za-z]", rest.replace("T", ""))
 
 
 def parse_duration(text: Any) -> timedelta:

@@ -28,9 +28,10 @@ from connectors.dag_support import raw_asset
 from connectors.spec import api_specs
 from include.assets import MARTS, RAW_AUDITED, WARNINGS
 from include.quality import tasks
+from include.registry import registry
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
-DEFAULTS = {"owner": "质管办", "retries": 2, "retry_delay": timedelta(minutes=2)}
+DEFAULTS = {"owner": registry().quality_office, "retries": 2, "retry_delay": timedelta(minutes=2)}
 TAGS = ["quality", "质量", "预警"]
 DOCS = {
     "quality__landing": """# 质量检查：原始层

@@ -47,6 +47,7 @@ from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 from cosmos.operators.local import DbtBuildLocalOperator, DbtSeedLocalOperator
 
 from include.assets import MARTS, RAW_AUDITED
+from include.registry import registry
 from include.warehouse import dbt
 
 DBT = {
@@ -64,7 +65,11 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "质管办", "retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={
+        "owner": registry().quality_office,
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+    },
     tags=["warehouse", "dbt", "数据仓库"],
     doc_md=__doc__,
 ) as dag:

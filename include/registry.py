@@ -44,6 +44,8 @@ from connectors import auth as auth_methods
 from connectors import paginators
 from connectors import spec as api
 from include import settings
+from include.rules.codes import names as code_set_names
+from include.rules.dates import is_date_format
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -51,16 +53,18 @@ KINDS = {"functional": 1, "teaching_support": 1, "school": 2}  # kind -> quality
 SCHOOL_LINES = ("党", "政")
 FREQUENCIES = ("hourly", "daily", "weekly", "thrice_monthly", "monthly", "termly", "yearly")
 GROUP_ALL, GROUP_SCHOOLS = "全部部门", "各院系"
-QUALITY_OFFICE = "质管办"
 PII_CLASSES = ("id_number", "phone", "bank_card", "address", "name")
 # A field's staging conversion (the macros of dbt_project/macros/fields.sql; include/warehouse/
 # staging.py renders them): code, text, int, number(<scale>), flag, flag(<true>,<false>),
-# amount(fen|yuan|wan_yuan), timestamp(<style>), date(<style>), json, text_array.
+# amount(fen|yuan|wan_yuan), timestamp, date, json, text_array. A timestamp or date is read in
+# the field's own `format:` (or its resource's cursor format): include/rules/dates.py.
 FIELD_TYPE = re.compile(
-    r"^(code|text|int|json|text_array|number\(\d\)|flag(\([^,()]+,[^,()]+\))?"
-    r"|amount\((fen|yuan|wan_yuan)\)|timestamp\((datetime|iso_local|iso_offset|compact|epoch_ms)\)"
-    r"|date\((ymd|iso|epoch_ms_local)\))$"
+    r"^(code|text|int|json|text_array|timestamp|date|number\(\d\)|flag(\([^,()]+,[^,()]+\))?"
+    r"|amount\((fen|yuan|wan_yuan)\))$"
 )
+DATED_TYPES = ("timestamp", "date")
+# Roles of departments.yml (`roles:`): the rules give each to one department.
+ROLES = {"quality_office": "质管办, Articles 10 and 11"}
 
 
 class RegistryError(ValueError):
@@ -117,7 +121,6 @@ class Department:
     vice_president: VicePresident
     quality_administrators: tuple[Person, ...]
     code: str | None = None  # the unit code (部门代码) the campus systems use
-    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,11 +169,12 @@ class Registry:
     vice_presidents: dict[str, VicePresident]
     departments: dict[str, Department]
     subsystems: dict[str, Subsystem] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # role → department (departments.yml)
 
     @property
-    def quality_office(self) -> Department:
-        """质管办: verifies corrected data before it is aggregated and served (Article 11)."""
-        return self.departments[QUALITY_OFFICE]
+    def quality_office(self) -> str:
+        """质管办: integrates the school's data, releases holds, hears unowned warnings."""
+        return self.roles["quality_office"]
 
     def responsible_people(self, subsystem_id: str) -> list[Person]:
         """Collectors with a mailbox and the quality administrators of the departments involved."""
@@ -233,7 +237,7 @@ def _email(value: str | None) -> str | None:
 
 
 def _date_format(value: str | None) -> str | None:
-    if value is not None and not api.is_date_format(value):
+    if value is not None and not is_date_format(value):
         raise fail(
             f"'{value}' 不是日期格式 (is not a date format)",
             "用接口文档的写法 (use the vendor notation: yyyy-MM-dd HH:mm:ss, yyyyMMdd …), "
@@ -279,7 +283,6 @@ class DepartmentIn(_Model):
     head: PersonIn
     vice_president: Text
     quality_administrators: list[PersonIn] = []
-    roles: list[Text] = []
 
     @field_validator("code")
     @classmethod
@@ -316,6 +319,7 @@ class DepartmentIn(_Model):
 
 class DepartmentsFile(_Model):
     vice_presidents: list[VicePresidentIn] = []
+    roles: dict[str, Any] | None = None  # role → department; every role of ROLES, exactly once
     departments: list[DepartmentIn] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -335,7 +339,34 @@ class DepartmentsFile(_Model):
                     f"用 vice_presidents 中的 id (use one of {', '.join(vps)})",
                     at=f"{where}.vice_president",
                 )
+        self._check_roles(seen)
         return self
+
+    def _check_roles(self, departments: set[str]) -> None:
+        """`roles:` gives each role of ROLES to one listed department (quality_office: 质管办)."""
+        roles, known = self.roles or {}, ", ".join(ROLES)
+        for role in roles:
+            if role not in ROLES:
+                raise fail(
+                    "未知角色 (unknown role)",
+                    _hint(role, ROLES, f"可用角色 {known}", f"use one of {known}"),
+                    at=f"roles.{role}",
+                )
+        for role, meaning in ROLES.items():
+            dept = roles.get(role)
+            if dept in departments:
+                continue
+            problem = (
+                f"'{dept}' 不是已列出的部门 ('{dept}' is not a department listed here)"
+                if dept
+                else f"没有部门担任此角色 (no department has the role {role})"
+            )
+            raise fail(
+                problem,
+                f"写 `roles: {{{role}: <部门名>}}` (write `roles: {{{role}: <department name>}}`;"
+                f" {meaning})",
+                at=f"roles.{role}",
+            )
 
 
 # ---- the api: part of a subsystem file
@@ -551,8 +582,6 @@ class FieldIn(_Model):
     def _code_set(cls, v):
         if v is None:
             return v
-        from connectors.validate import code_set_names
-
         names = code_set_names()
         if v not in names:
             raise fail(
@@ -568,8 +597,8 @@ class FieldIn(_Model):
         if v is not None and not FIELD_TYPE.match(v):
             raise fail(
                 f"未知字段类型 (unknown field type '{v}')",
-                "用 code、text、int、number(2)、flag、amount(fen)、timestamp(datetime)、"
-                "date(ymd)、json 或 text_array (see include/warehouse/staging.py)",
+                "用 code、text、int、number(2)、flag、amount(fen)、timestamp、date、json 或 "
+                "text_array (see include/warehouse/staging.py)",
             )
         return v
 
@@ -674,7 +703,22 @@ class ResourceIn(_Model):
                 "添加 detail: 或用 record (add detail: or use record)",
                 at=".key_from",
             )
+        for name, f in self.fields.items():
+            if f.type in DATED_TYPES and self.date_format(name) in (None, "gb11643"):
+                raise fail(
+                    f"{f.type} 字段没有日期格式 (a {f.type} field without a date format)",
+                    '写上接口的格式 (add the vendor\'s format, e.g. format: "yyyy-MM-dd HH:mm:ss",'
+                    " yyyyMMdd, iso or epoch_ms)",
+                    at=f".fields.{name}",
+                )
         return self
+
+    def date_format(self, name: str) -> str | None:
+        """The format a field is read in: its own `format:`, else its resource's cursor's."""
+        own = self.fields[name].format if name in self.fields else None
+        if own is None and self.cursor is not None and self.cursor.field == name:
+            return self.cursor.format
+        return own
 
     def build(self, name: str) -> api.Resource:
         fe = self.for_each
@@ -1017,7 +1061,10 @@ def _validate(model: type[BaseModel], path: Path, data: dict, **context) -> Any:
         raise _one_line(path, exc, data) from None
 
 
-def load_departments(path: Path) -> tuple[dict[str, VicePresident], dict[str, Department]]:
+def load_departments(
+    path: Path,
+) -> tuple[dict[str, VicePresident], dict[str, Department], dict[str, str]]:
+    """Vice-presidents and departments by id/name, and the roles (`roles:`) by role id."""
     f: DepartmentsFile = _validate(DepartmentsFile, path, _read_yaml(path))
     vps = {
         v.id: VicePresident(v.id, v.name, v.title, v.email, v.user, v.dingtalk)
@@ -1029,11 +1076,11 @@ def load_departments(path: Path) -> tuple[dict[str, VicePresident], dict[str, De
             d.name, d.full_name or d.name, d.kind, person(d.head),
             vps[d.vice_president],
             tuple(person(q) for q in d.quality_administrators),
-            d.code, tuple(d.roles),
+            d.code,
         )
         for d in f.departments
     }  # fmt: skip
-    return vps, departments
+    return vps, departments, dict(f.roles)
 
 
 def load_subsystem(path: Path, departments: dict[str, Department]) -> Subsystem:
@@ -1078,8 +1125,8 @@ def load_subsystems(
     A broken departments file breaks everything (every subsystem names departments): it raises.
     """
     subsystems_dir = subsystems_dir or subsystems_path()
-    vps, departments = load_departments(departments_file or departments_path())
-    registry = Registry(vps, departments)
+    vps, departments, roles = load_departments(departments_file or departments_path())
+    registry = Registry(vps, departments, roles=roles)
     errors = _stray_files(subsystems_dir)
     for path in sorted(subsystems_dir.glob("*.yml")):
         try:

@@ -9,7 +9,9 @@ single source of truth. From them come, checked in so auditors read the diffs:
   (`include/warehouse/dbt.py`);
 - the Soda contracts (`include/quality/contracts.py`), whose schema-drift list is the
   declared `fields:`;
-- the connection lines of `.env.example` (one per subsystem with an `api:` section).
+- the connection lines of `.env.example` (one per subsystem with an `api:` section);
+- the dbt date-token macros (`dbt_project/macros/date_formats.sql`) from the one token table,
+  `include/rules/dates.py`.
 
 `stale()` lists what `./run sync` would change; a test fails naming the command when it is
 not empty.
@@ -63,9 +65,11 @@ def env_example(reg: Registry) -> str | None:
 
 
 def _planned(reg: Registry) -> tuple[dict[Path, str], list[Path]]:
+    from include.rules import dates
     from include.warehouse import staging
 
     files, hand = staging.expected(reg)
+    files[settings.DBT_DIR / "macros" / dates.DBT_MACROS] = dates.dbt_macros()
     env = env_example(reg)
     if env is not None:
         files[ENV_EXAMPLE] = env

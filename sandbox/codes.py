@@ -4,47 +4,20 @@ from __future__ import annotations
 
 import random
 
-# GB/T 2261.1-2003 性别
-SEX = {"0": "未知的性别", "1": "男", "2": "女", "9": "未说明的性别"}
+from include.rules import codes as code_sets
+from include.rules import gb11643
 
-# GB 3304-1991 民族, all 56 in standard order
-NATIONS = (
-    "汉族 蒙古族 回族 藏族 维吾尔族 苗族 彝族 壮族 布依族 朝鲜族 满族 侗族 瑶族 白族 土家族 "
-    "哈尼族 哈萨克族 傣族 黎族 傈僳族 佤族 畲族 高山族 拉祜族 水族 东乡族 纳西族 景颇族 "
-    "柯尔克孜族 土族 达斡尔族 仫佬族 羌族 布朗族 撒拉族 毛南族 仡佬族 锡伯族 阿昌族 普米族 "
-    "塔吉克族 怒族 乌孜别克族 俄罗斯族 鄂温克族 德昂族 保安族 裕固族 京族 塔塔尔族 独龙族 "
-    "鄂伦春族 赫哲族 门巴族 珞巴族 基诺族"
-).split()
-NATION = {f"{i + 1:02d}": name for i, name in enumerate(NATIONS)}
+# National code sets (GB/T 2261.1 性别, GB 3304 民族, GB/T 4762 政治面貌): the platform's seeds.
+SEX = code_sets.code_set("gb_t_2261_1_sex")
+NATION = code_sets.code_set("gb_3304_ethnicity")
+POLITICAL = code_sets.code_set("gb_t_4762_political_status")
 # Hunan's mix: Tujia, Miao, Dong and Yao are the large minorities.
 NATION_WEIGHTS = [("01", 88.0), ("15", 4.0), ("06", 3.5), ("12", 1.5), ("13", 1.0), ("14", 0.4)]
 NATION_WEIGHTS += [("03", 0.4), ("08", 0.4), ("05", 0.2), ("02", 0.2), ("04", 0.1)]
 NATION_WEIGHTS += [(c, 0.02) for c in NATION if c not in {w[0] for w in NATION_WEIGHTS}]
 
-# GB/T 4762-1984 政治面貌
-POLITICAL = {
-    "01": "中国共产党党员",
-    "02": "中国共产党预备党员",
-    "03": "中国共产主义青年团团员",
-    "04": "中国国民党革命委员会会员",
-    "05": "中国民主同盟盟员",
-    "06": "中国民主建国会会员",
-    "07": "中国民主促进会会员",
-    "08": "中国农工民主党党员",
-    "09": "中国致公党党员",
-    "10": "九三学社社员",
-    "11": "台湾民主自治同盟盟员",
-    "12": "无党派民主人士",
-    "13": "群众",
-}
-
-# GB 11643-1999 check digit
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
-def id_check(first17: str) -> str:
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+# GB 11643-1999 check digit: the platform's one definition of the rule
+id_check = gb11643.check_char
 
 
 def id_number(area: str, birth_ymd: str, seq: int, male: bool) -> str:

@@ -88,8 +88,8 @@ api:
         isAllDay: {column: is_all_day, type: flag, description: 是否全天}
         organizer: {column: organizer, type: json, description: 组织者}
         status: {column: status, type: code, description: 状态}
-        createTime: {column: created_at, type: timestamp(iso_offset), description: 创建时间}
-        updateTime: {column: updated_at, type: timestamp(iso_offset), description: 更新时间}
+        createTime: {column: created_at, type: timestamp, format: iso, description: 创建时间}
+        updateTime: {column: updated_at, type: timestamp, format: iso, description: 更新时间}
 """
 PIPELINE = r"""
 import json
@@ -153,7 +153,7 @@ def test_a_new_subsystem_file_goes_from_api_to_the_responsibility_mart(
     for name in ("_campus_calendar__sources.yml", "_campus_calendar__models.yml",
                  "stg_campus_calendar__events.sql"):  # fmt: skip
         assert (staging / name).exists() and f"campus_calendar/{name}" in synced, name
-    assert "{{ ts('updateTime', 'iso_offset') }} as updated_at," in (
+    assert "{{ ts('updateTime', 'iso') }} as updated_at," in (
         staging / "stg_campus_calendar__events.sql"
     ).read_text(encoding="utf-8")
     contract = project / "soda" / "contracts" / "raw_campus_calendar" / "events.yml"

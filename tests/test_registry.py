@@ -105,6 +105,15 @@ def _dept(name):
          "departments.yml: departments[商学院].quality_administrators"),
         ("departments.yml", lambda d: _dept("财务处")(d)["head"].update(email="hu"),
          "departments.yml: departments[财务处].head.email"),
+        ("subsystems/dingtalk.yml",
+         lambda d: d["api"]["resources"]["users"]["fields"]["hired_date"].pop("format"),
+         ("dingtalk.yml: api.resources.users.fields.hired_date: ",
+          "a date field without a date format")),
+        ("subsystems/dingtalk.yml",
+         lambda d: d["api"]["resources"]["users"]["fields"]["hired_date"].update(
+             type="date(epoch_ms_local)"),
+         ("dingtalk.yml: api.resources.users.fields.hired_date.type: ",
+          "unknown field type 'date(epoch_ms_local)'")),
     ],
 )  # fmt: skip
 def test_a_bad_registry_is_refused_with_file_and_field(registry_copy, file, change, expected):

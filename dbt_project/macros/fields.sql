@@ -46,49 +46,60 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Instants, always timestamptz. Naive source values are Asia/Shanghai wall-clock time.
-    style: datetime (yyyy-MM-dd HH:mm:ss) | iso_local (yyyy-MM-ddTHH:mm:ss) | iso_offset
-    (with +08:00) | compact (YYYYMMDDHHMMSS) | epoch_ms. -#}
-{% macro ts(field, style) -%}
+{#- Dates and instants, in the subsystem files' own notation (`format:` of a field):
+    yyyy-MM-dd HH:mm:ss, yyyyMMdd, yyyy-MM-ddTHH:mm:ss … (the tokens are the table
+    include/rules/dates.py generates into date_formats.sql), iso (ISO 8601, with or without
+    offset) or epoch_ms. Naive values are Asia/Shanghai wall-clock time. A value not in the
+    format becomes null; an impossible date (20260230) in the format fails the build. -#}
+{% macro date_format(fmt) -%}
+    {%- set ns = namespace(pg=fmt | replace('T', '"T"'), rx=fmt | replace('\\', '\\\\')) -%}
+    {%- for c in date_regex_specials() if c != '\\' -%}
+        {%- set ns.rx = ns.rx | replace(c, '\\' ~ c) -%}
+    {%- endfor -%}
+    {%- for token, pg, rx in date_tokens() -%}
+        {%- set ns.pg = ns.pg | replace(token, pg) -%}
+        {%- set ns.rx = ns.rx | replace(token, rx) -%}
+    {%- endfor -%}
+    {{ return({'pg': ns.pg, 'regex': '^' ~ ns.rx ~ '$'}) }}
+{%- endmacro %}
+
+{#- An instant, returned as timestamptz. -#}
+{% macro ts(field, fmt) -%}
     {%- set v = "btrim(payload ->> '" ~ field ~ "')" -%}
-    {%- if style in ('datetime', 'iso_local') -%}
+    {%- if fmt == 'epoch_ms' -%}
+        (case when {{ v }} ~ '^\d{1,16}$' then to_timestamp(({{ v }})::bigint / 1000.0) end)
+    {%- elif fmt == 'iso' -%}
         (
             case
-                when {{ v }} ~ '^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$'
+                when {{ v }} ~ '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*(Z|[+-]\d{2}(:?\d{2})?)$'
+                    then ({{ v }})::timestamptz
+                when {{ v }} ~ '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}'
                     then ({{ v }})::timestamp at time zone 'Asia/Shanghai'
             end
         )
-    {%- elif style == 'iso_offset' -%}
-        (case when {{ v }} ~ '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}' then ({{ v }})::timestamptz end)
-    {%- elif style == 'compact' -%}
+    {%- elif 'yyyy' in fmt -%}
+        {%- set f = date_format(fmt) -%}
         (
             case
-                when {{ v }} ~ '^\d{14}$'
-                    then
-                        (
-                            substr({{ v }}, 1, 8) || 'T' || substr({{ v }}, 9, 6)
-                        )::timestamp at time zone 'Asia/Shanghai'
+                when {{ v }} ~ '{{ f.regex }}'
+                    then to_timestamp({{ v }}, '{{ f.pg }}')::timestamp at time zone 'Asia/Shanghai'
             end
         )
-    {%- elif style == 'epoch_ms' -%}
-        (case when {{ v }} ~ '^\d{1,16}$' then to_timestamp(({{ v }})::bigint / 1000.0) end)
     {%- else -%}
-        {{ exceptions.raise_compiler_error("ts(): unknown time style '" ~ style ~ "' for field " ~ field) }}
+        {{ exceptions.raise_compiler_error("ts(): unknown date format '" ~ fmt ~ "' for field " ~ field ~ "; use the subsystem file's format (yyyy-MM-dd HH:mm:ss …), iso or epoch_ms") }}
     {%- endif -%}
 {%- endmacro %}
 
-{#- Calendar dates, returned as date. style: ymd (yyyyMMdd) | iso (yyyy-MM-dd) |
-    epoch_ms_local (epoch ms of 00:00 Asia/Shanghai). An impossible date becomes null. -#}
-{% macro dt(field, style='ymd') -%}
+{#- A calendar date, returned as date (the Asia/Shanghai day of an instant). -#}
+{% macro dt(field, fmt) -%}
     {%- set v = "btrim(payload ->> '" ~ field ~ "')" -%}
-    {%- if style == 'ymd' -%}
-        (case when {{ v }} ~ '^\d{8}$' and to_char(to_date({{ v }}, 'YYYYMMDD'), 'YYYYMMDD') = {{ v }} then to_date({{ v }}, 'YYYYMMDD') end)
-    {%- elif style == 'iso' -%}
-        (case when {{ v }} ~ '^\d{4}-\d{2}-\d{2}$' and to_char(to_date({{ v }}, 'YYYY-MM-DD'), 'YYYY-MM-DD') = {{ v }} then to_date({{ v }}, 'YYYY-MM-DD') end)
-    {%- elif style == 'epoch_ms_local' -%}
-        (case when {{ v }} ~ '^\d{1,16}$' then (to_timestamp(({{ v }})::bigint / 1000.0) at time zone 'Asia/Shanghai')::date end)
+    {%- if fmt in ('epoch_ms', 'iso') -%}
+        ({{ ts(field, fmt) }} at time zone 'Asia/Shanghai')::date
+    {%- elif 'yyyy' in fmt -%}
+        {%- set f = date_format(fmt) -%}
+        (case when {{ v }} ~ '{{ f.regex }}' then to_date({{ v }}, '{{ f.pg }}') end)
     {%- else -%}
-        {{ exceptions.raise_compiler_error("dt(): unknown date style '" ~ style ~ "' for field " ~ field) }}
+        {{ exceptions.raise_compiler_error("dt(): unknown date format '" ~ fmt ~ "' for field " ~ field ~ "; use the subsystem file's format (yyyyMMdd, yyyy-MM-dd …), iso or epoch_ms") }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,18 +1,11 @@
-{#- on-run-start: make sure every raw table the sources declare exists, with the landing
-    interface (connectors/landing.py creates them on first landing; a subsystem that has not
-    been pulled yet must not break the warehouse build, it just has no rows). -#}
+{#- on-run-start: make sure every raw table the sources declare exists (a subsystem that has
+    not been pulled yet must not break the warehouse build, it just has no rows). The table's
+    one definition is landing.ensure_raw_table (include/warehouse/ddl/015_raw_tables.sql),
+    which landing uses too. -#}
 {% macro ensure_raw_tables() %}
     {%- if execute -%}
         {%- for src in graph.sources.values() if src.source_name.startswith('raw_') -%}
-        create schema if not exists {{ src.schema }};
-            create table if not exists {{ src.schema }}.{{ src.name }} (
-                pull_id bigint not null,
-                fetched_at timestamptz not null,
-                source_key text not null,
-                payload_hash text not null,
-                payload jsonb not null,
-                primary key (source_key, payload_hash)
-            );
+        select landing.ensure_raw_table('{{ src.schema }}', '{{ src.name }}');
         {% endfor -%}
     {%- endif -%}
 {% endmacro %}

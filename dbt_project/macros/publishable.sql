@@ -1,55 +1,39 @@
-{#- Write–audit–publish: the only way a staging model reads raw. Returns a subquery of the
-    raw rows whose pull has no open hold in quality.holds, reduced to the latest version per
-    source_key (fetched_at desc, pull_id desc) unless latest=false. A version held back is
-    skipped, so the previous published version of that record stays in the marts.
-    incremental=true (for incremental staging tables) reads only pulls newer than the
-    table's watermark, plus pulls whose hold has been released since.
+{#- Write–audit–publish: the only way a staging model reads raw. Returns the latest version
+    per source_key of the raw rows whose pull has no open hold in quality.holds: a version held
+    back is skipped, so the previous published version of that record stays in the marts.
+    incremental=true (for incremental staging tables) reads only pulls newer than the table's
+    watermark, plus pulls whose hold has been released since. "Latest version" has one
+    definition, landing.latest_versions (include/warehouse/ddl/015_raw_tables.sql).
     Approved, verified corrections (Annex 1; corrections.overlay, written only by the correction
     workflow) are laid over the payload here, the one place every staging model reads raw: the
     field macros then see the corrected value; raw keeps the value as landed. -#}
-{% macro publishable(subsystem, resource, latest=true, incremental=false) -%}
+{% macro publishable(subsystem, resource, incremental=false) -%}
+    {%- set raw_table = source('raw_' ~ subsystem, resource) -%}
+    {%- set _ = source('quality', 'holds') -%}  {#- read inside; named so dbt records it -#}
     (
-        select {% if latest %}distinct on (raw.source_key){% endif %}
-            raw.pull_id,
-            raw.fetched_at,
-            raw.source_key,
-            raw.payload_hash,
-            raw.payload || coalesce(
+        select
+            latest.pull_id,
+            latest.fetched_at,
+            latest.source_key,
+            latest.payload_hash,
+            latest.payload || coalesce(
                 (
                     select jsonb_object_agg(fix.field, to_jsonb(fix.new_value) order by fix.item_id)
                     from {{ source('corrections', 'overlay') }} as fix
                     where
                         fix.subsystem = '{{ subsystem }}'
                         and fix.resource = '{{ resource }}'
-                        and fix.source_key = raw.source_key
+                        and fix.source_key = latest.source_key
                 ),
                 '{}'::jsonb
             ) as payload
-        from {{ source('raw_' ~ subsystem, resource) }} as raw
-        where
-            not exists (
-                select 1
-                from {{ source('quality', 'holds') }} as hold
-                where hold.pull_id = raw.pull_id and hold.released_at is null
-            )
-    {%- if incremental and is_incremental() %}
-                and (
-                    raw.pull_id > (select coalesce(max(t.pull_id), 0) from {{ this }} as t)
-                    or raw.pull_id in (
-                        select released.pull_id
-                        from {{ source('quality', 'holds') }} as released
-                        where released.released_at is not null
-                    )
-                    or raw.source_key in (
-                        select fix.source_key
-                        from {{ source('corrections', 'overlay') }} as fix
-                        where fix.subsystem = '{{ subsystem }}' and fix.resource = '{{ resource }}'
-                    )
-                )
+        from landing.latest_versions(
+            '{{ raw_table }}',
+            published_only => true
+    {%- if incremental and is_incremental() %},
+            after_pull => (select coalesce(max(t.pull_id), 0) from {{ this }} as t)
     {%- endif %}
-    {%- if latest %}
-            order by raw.source_key asc, raw.fetched_at desc, raw.pull_id desc
-    {%- endif %}
+        ) as latest
     )
 {%- endmacro %}
 

@@ -40,7 +40,7 @@ def signers(subsystem: str, reporting_department: str, reg: Registry | None = No
     org = reg.departments[_pick(reporting_department, s.organising_departments)]
     man = reg.departments[_pick(reporting_department, s.managing_departments)]
     vp = man.vice_president
-    qo = reg.quality_office
+    qo = reg.departments[reg.quality_office]
     qo_person = qo.quality_administrators[0] if qo.quality_administrators else qo.head
     chain = []
     if org.head.login == man.head.login:

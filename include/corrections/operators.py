@@ -131,7 +131,7 @@ class SignStep(HITLOperator):
     def _escalate(self, request: dict, signer) -> None:
         rid = request["request_id"]
         reg = registry()
-        qo = reg.quality_office
+        qo = reg.departments[reg.quality_office]
         to = [(qo.head.name, qo.head.email)]
         vp = reg.departments[signer.department].vice_president
         if vp.login != signer.user:

@@ -84,11 +84,15 @@ def signature(name: str, at: datetime, decision: str, req_hash: str) -> str:
 
 
 def _raw_latest(conn, subsystem: str, resource: str, key: str) -> dict | None:
-    q = sql.SQL(
-        "select pull_id, payload from {}.{} where source_key = %s "
-        "order by fetched_at desc, pull_id desc limit 1"
-    ).format(sql.Identifier(f"raw_{subsystem}"), sql.Identifier(resource))
-    return conn.execute(q, [key]).fetchone()
+    """The record's current version (landing.latest_versions: the one definition)."""
+    table = sql.SQL("{}.{}").format(sql.Identifier(f"raw_{subsystem}"), sql.Identifier(resource))
+    exists = conn.execute("select to_regclass(%s)", [table.as_string(conn)]).fetchone()[0]
+    if exists is None:
+        return None
+    return conn.execute(
+        "select pull_id, payload from landing.latest_versions(%s::regclass) where source_key = %s",
+        [table.as_string(conn), key],
+    ).fetchone()
 
 
 def _text(value) -> str | None:

@@ -177,11 +177,14 @@ def check_sources(url: str | None = None, now: datetime | None = None) -> dict:
             "order by item_id"
         ).fetchall()
         for o in open_rows:
-            q = sql.SQL(
-                "select pull_id, payload ->> %s as value from {}.{} where source_key = %s "
-                "order by fetched_at desc, pull_id desc limit 1"
-            ).format(sql.Identifier(f"raw_{o['subsystem']}"), sql.Identifier(o["resource"]))
-            latest = cur.execute(q, [o["field"], o["source_key"]]).fetchone()
+            table = sql.SQL("{}.{}").format(
+                sql.Identifier(f"raw_{o['subsystem']}"), sql.Identifier(o["resource"])
+            )
+            latest = cur.execute(
+                "select pull_id, payload ->> %s as value "
+                "from landing.latest_versions(%s::regclass) where source_key = %s",
+                [o["field"], table.as_string(conn), o["source_key"]],
+            ).fetchone()
             if latest and latest["value"] == o["new_value"]:
                 conn.execute(
                     "update corrections.overlay set confirmed_at_source_at = %s, "

@@ -23,7 +23,6 @@ being verified (variable PULLS); the result store re-queries failing rows for sa
 
 from __future__ import annotations
 
-import csv
 import textwrap
 from datetime import datetime, timedelta
 from functools import cache
@@ -35,9 +34,10 @@ from croniter import croniter
 
 from include import settings
 from include.quality import catalog
+from include.rules import codes as code_sets
+from include.rules.dates import pg_pattern
 
 CROSS_CHECKS_FILE = settings.SODA_DIR / "cross_checks.yml"
-CODES_DIR = settings.DBT_DIR / "seeds" / "codes"
 REJECT_REASONS = {
     "missing_key": "主键缺失",
     "missing_required": "必填字段缺失",
@@ -47,7 +47,6 @@ REJECT_REASONS = {
     "not_json": "不是 JSON 对象",
     "not_storable": "含无法存储的字符",
 }
-_PG_TOKENS = {"yyyy": "YYYY", "MM": "MM", "dd": "DD", "HH": "HH24", "mm": "MI", "ss": "SS"}
 HEADER = (
     "# 由 include/quality/contracts.py 根据 {source} 生成，请勿手改：改连接器文件或\n"
     "# soda/cross_checks.yml 后运行 `python -m include.quality generate`。\n"
@@ -91,25 +90,6 @@ def _blank(name: str) -> str:
     return f"coalesce({_field(name)}, '') = ''"
 
 
-@cache
-def code_values(name: str) -> tuple[str, ...]:
-    with (CODES_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as f:
-        return tuple(row["code"] for row in csv.DictReader(f))
-
-
-def pg_format(vendor_format: str) -> str:
-    out, i = "", 0
-    while i < len(vendor_format):
-        for token, pg in _PG_TOKENS.items():
-            if vendor_format.startswith(token, i):
-                out, i = out + pg, i + len(token)
-                break
-        else:
-            ch = vendor_format[i]
-            out, i = out + (f'"{ch}"' if ch.isalpha() else ch), i + 1
-    return out
-
-
 def date_condition(field: str, fmt: str) -> str:
     """SQL that is true when a non-empty value is not a real date in `fmt`."""
     value = _field(field)
@@ -117,7 +97,7 @@ def date_condition(field: str, fmt: str) -> str:
         return f"{value} !~ '^\\d{{1,16}}$'"
     if fmt == "iso":
         return f"not quality.is_timestamp({value})"
-    return f"not quality.is_real_date({value}, {_lit(pg_format(fmt))})"
+    return f"not quality.is_real_date({value}, {_lit(pg_pattern(fmt))})"
 
 
 def allowed_hours(cron: str, timezone: str, deadline_hours: int) -> int:
@@ -239,7 +219,7 @@ def raw_contract(subsystem, spec, res) -> dict:
         )
     for name, hint in sorted(fields.items()):
         if hint.code_set:
-            values = ", ".join(_lit(v) for v in code_values(hint.code_set))
+            values = ", ".join(_lit(v) for v in code_sets.code_set(hint.code_set))
             checks.append(
                 _check(
                     "failed_rows",

@@ -21,8 +21,6 @@ from psycopg.rows import dict_row
 from include.registry import registry
 from include.warehouse import connection
 
-QMO = "质管办"
-
 
 class ReleaseError(ValueError):
     """A release that is not allowed; the message says why and what to do."""
@@ -82,7 +80,7 @@ def _administrators(subsystem: str) -> dict[str, str]:
     reg = registry()
     s = reg.subsystems[subsystem]
     allowed = {}
-    for dept in (*s.managing_departments, *s.organising_departments, QMO):
+    for dept in (*s.managing_departments, *s.organising_departments, reg.quality_office):
         for qa in reg.departments[dept].quality_administrators:
             allowed[qa.email] = qa.name
     return allowed

@@ -223,7 +223,7 @@ def connection_warning(subsystem_id: str, conn_id: str, message: str | None) -> 
 
 
 def _qmo_people() -> list[dict]:
-    return people.department_administrators("质管办")
+    return people.department_administrators(registry().quality_office)
 
 
 # -- indicator warnings ---------------------------------------------------------------------------
@@ -332,7 +332,7 @@ def escalate(url: str | None = None, now: datetime | None = None, after_days: in
             if w["kind"] == "data" and w["subsystem"] in reg.subsystems:
                 to = people.managing_heads(w["subsystem"], reg)
             else:
-                to = people.heads(list(w["departments"]) or ["质管办"], reg)
+                to = people.heads(list(w["departments"]) or [reg.quality_office], reg)
             conn.execute(
                 "update quality.warnings set escalated_at = coalesce(%s, now()), escalated_to = %s"
                 " where warning_id = %s",

@@ -51,6 +51,7 @@ class Chart:
     series: dict[str, list[tuple[str, Ref]]]  # series name -> [(x label, figure)]
     lines: dict[str, float] = field(default_factory=dict)  # 目标值/标准值/预警值
     png: bytes = b""
+    cid: str = ""  # Content-ID of the image in the e-mail
 
 
 @dataclass
@@ -492,13 +493,12 @@ def _point_rows(ctx: Context, points: list[dict]) -> tuple[list, list]:
         )
         rows.append(
             [
-                point["control_point_code"],
-                point["name_zh"],
-                pids[-1],
+                f"{point['control_point_code']} {point['name_zh']}",
                 _cell(main) if main else "—",
+                status,
                 "—" if main_prev is None else _cell(main_prev),
                 f"{point['target_value']:g}/{point['standard_value']:g}/{point['warning_value']:g}",
-                status,
+                pids[-1],
                 point["owner_department"],
             ]
         )
@@ -524,14 +524,14 @@ def _point_rows(ctx: Context, points: list[dict]) -> tuple[list, list]:
     return rows, charts
 
 
+# The value and its status first: leaders read these tables on phones.
 POINT_COLUMNS = [
-    "代码",
     "质控点",
-    "周期",
-    "本期值（学校）/ 达标率（各单位）",
+    "本期值",
+    "状态",
     "上期",
     "目标/标准/预警",
-    "状态",
+    "周期",
     "责任部门",
 ]
 
@@ -542,14 +542,19 @@ def section_control_points(ctx: Context, spec: dict) -> list:
         return [f"{ctx.department}不负责质控点。"]
     rows, charts = _point_rows(ctx, points)
     return [
-        Table(POINT_COLUMNS, rows, "单位层面的质控点（专业、课程、教师、学生）列各单位的达标率。"),
+        Table(
+            POINT_COLUMNS,
+            rows,
+            "本期值：学校层面的质控点为学校值；单位层面的质控点（专业、课程、"
+            "教师、学生）为各单位的达标率。",
+        ),
         *charts,
     ]
 
 
 def section_scorecard(ctx: Context, spec: dict) -> list:
     rows, _ = _point_rows(ctx, _points(ctx))
-    return [Table(POINT_COLUMNS, rows, "学校层面的质控点列学校值；其余列各单位达标率。")]
+    return [Table(POINT_COLUMNS, rows, "本期值：学校层面的质控点为学校值，其余为各单位的达标率。")]
 
 
 def section_layer(ctx: Context, spec: dict) -> list:
@@ -558,30 +563,42 @@ def section_layer(ctx: Context, spec: dict) -> list:
     if not points:
         return [f"{LEVELS[level]}层面没有配置质控点。"]
     rows, charts = _point_rows(ctx, points)
-    return [Table(POINT_COLUMNS, rows), *charts]
+    return [
+        Table(POINT_COLUMNS, rows, "本期值：学校层面的质控点为学校值，其余为各单位的达标率。"),
+        *charts,
+    ]
 
 
 def section_department_reports(ctx: Context, spec: dict) -> list:
+    """Which departments' reports for the period exist, and which came late or are missing."""
+    due_days = int(config().get("department_report_due_days", 7))
+    due = ctx.period.end_at + timedelta(days=due_days)
     rows = ctx.t.rows(
-        """select department, max(generated_at) as generated_at,
+        """select department, min(generated_at) as generated_at,
             bool_or(sent_at is not null) as sent
         from reports.reports where kind = 'department' and period_id = %(p)s
         group by department""",
         {"p": ctx.period.id},
     )
     done = {r["department"]: r for r in rows}
-    ctx.report_rows = [{"department": d, **done.get(d, {})} for d in department_list()]
+    ctx.report_rows = []
+    for d in department_list():
+        r = {"department": d, **done.get(d, {})}
+        r["late"] = bool(r.get("generated_at") and r["generated_at"] > due)
+        ctx.report_rows.append(r)
     table = [
         [
             r["department"],
             f"{r['generated_at'].astimezone(TZ):%Y-%m-%d %H:%M}"
             if r.get("generated_at")
             else "缺报",
+            "迟报" if r["late"] else ("按时" if r.get("generated_at") else "—"),
             "已发送" if r.get("sent") else "未发送",
         ]
         for r in ctx.report_rows
     ]
-    return [Table(["部门", f"{ctx.period.label}报告生成时间", "邮件"], table)]
+    note = f"应在期末后 {due_days} 天内（{due:%Y-%m-%d} 前）生成；期限见 sections.yml。"
+    return [Table(["部门", "首次生成时间", "是否按时", "邮件"], table, note)]
 
 
 def section_findings(ctx: Context, spec: dict) -> list:

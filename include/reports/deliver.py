@@ -127,9 +127,12 @@ def send(
             to,
             report.title,
             text,
-            html.read_text(encoding="utf-8"),
+            render.html(report, inline_images=True),
             headers={"X-Xiaoben-Report": str(report_id)},
         )
+        body = next(p for p in msg.iter_parts() if p.get_content_type() == "text/html")
+        for chart in render.charts(report):
+            body.add_related(chart.png, "image", "png", cid=f"<{chart.cid}>")
         msg.add_attachment(
             pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name
         )

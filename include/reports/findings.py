@@ -157,5 +157,8 @@ def evaluate(ctx, cfg: dict) -> list[Finding]:
                 [],
             )
         )
+    late = [r["department"] for r in getattr(ctx, "report_rows", []) if r.get("late")]
+    if late:
+        out.append(Finding("late_report", "低", f"{'、'.join(late)}的本期分析报告迟报。", []))
     out.sort(key=lambda f: SEVERITY[f.severity])
     return out[: int(cfg.get("max_findings", 12))]

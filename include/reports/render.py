@@ -79,11 +79,15 @@ def chart_png(report: Report, chart: Chart) -> bytes:
     return buf.getvalue()
 
 
+def charts(report: Report) -> list[Chart]:
+    return [b for s in report.sections for b in s.blocks if isinstance(b, Chart)]
+
+
 def draw_charts(report: Report) -> None:
-    for section in report.sections:
-        for block in section.blocks:
-            if isinstance(block, Chart) and not block.png:
-                block.png = chart_png(report, block)
+    for n, chart in enumerate(charts(report), 1):
+        if not chart.png:
+            chart.png = chart_png(report, chart)
+            chart.cid = f"chart{n}.{report.kind}.{report.period.id}@xiaoben"
 
 
 def filters(fig: Figure) -> str:
@@ -99,13 +103,19 @@ def pulls(fig: Figure) -> str:
     return f"{len(ids)} 批（#{ids[0]}–#{ids[-1]}）" if len(ids) > 1 else f"#{ids[0]}"
 
 
-def html(report: Report) -> str:
+def html(report: Report, inline_images: bool = False) -> str:
+    """The HTML file (charts as data: URIs) or, with inline_images, the mail body whose charts
+    are `cid:` references to related image parts (mail clients often block data: URIs)."""
     draw_charts(report)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
     return env.get_template("report.html.j2").render(
         report=report,
         fig=lambda ref: report.figure(ref.key).text(),
-        b64=lambda data: base64.b64encode(data).decode(),
+        img=lambda chart: (
+            f"cid:{chart.cid}"
+            if inline_images
+            else "data:image/png;base64," + base64.b64encode(chart.png).decode()
+        ),
         filters=filters,
         pulls=pulls,
     )

@@ -2,7 +2,8 @@
 
 Databases (warehouse, Airflow metadata), roles (the read-only BI role), one `raw_<id>` schema
 per subsystem file, then every `ddl/*.sql` file in name order. Those files hold the platform's
-own tables (run log, rejects, quality results …) and must themselves be idempotent.
+own tables (run log, rejects, quality results …) and must themselves be idempotent; then the
+SQL forms of the data rules in `include/rules/` (the GB 11643 check).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from psycopg import sql
 
 from include import settings
 from include.registry import registry
+from include.rules import gb11643
 from include.warehouse import connection
 
 DDL_DIR = Path(__file__).parent / "ddl"
@@ -58,6 +60,9 @@ def apply_ddl(conn: psycopg.Connection) -> list[str]:
     for path in sorted(DDL_DIR.glob("*.sql")):
         conn.execute(path.read_text(encoding="utf-8"))
         applied.append(path.name)
+    # SQL forms of the data rules, generated from their one home
+    conn.execute(gb11643.sql_function())
+    applied.append("include/rules/gb11643.py")
     return applied
 
 

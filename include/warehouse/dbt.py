@@ -15,7 +15,8 @@ Three jobs, all small:
   update (`./run sync` rewrites them, with the rest of the generated files).
 - **Rule for a mart's group.** A mart whose subsystems share one managing department belongs
   to that department's group; a mart that integrates data managed by several departments
-  belongs to 质管办, which integrates the whole school's data (Article 11).
+  belongs to the quality office (质管办, `roles:` in departments.yml), which integrates the
+  whole school's data (Article 11).
 
     python -m include.warehouse.dbt sync | check | env | run ARGS...
 """
@@ -38,7 +39,6 @@ DBT_DIR = settings.DBT_DIR
 GROUPS_FILE = DBT_DIR / "models" / "_groups.yml"
 GOVERNANCE_SEEDS = DBT_DIR / "seeds" / "governance"
 MARTS_DIR = DBT_DIR / "models" / "marts"
-INTEGRATOR = "质管办"  # Article 11: QMO integrates the whole school's data
 GENERATED_META = (
     "subsystem_names",
     "collectors",
@@ -189,13 +189,14 @@ def responsibility(subsystems: list[str], reg: Registry | None = None) -> dict:
         "managing_departments": managing,
         "quality_administrators": list(dict.fromkeys(qas)),
     }
-    group = managing[0] if len(managing) == 1 else INTEGRATOR
+    group = managing[0] if len(managing) == 1 else reg.quality_office
     return {"group": group, "meta": meta}
 
 
 def group_departments(reg: Registry | None = None) -> list[str]:
     reg = reg or registry()
-    names = [d for s in reg.subsystems.values() for d in s.managing_departments] + [INTEGRATOR]
+    names = [d for s in reg.subsystems.values() for d in s.managing_departments]
+    names.append(reg.quality_office)
     return [d for d in reg.departments if d in set(names)]
 
 

@@ -17,8 +17,10 @@ its columns are still documented from the declaration plus the resource's
 
 Field `type` values (the macro each one calls):
   code · text · int · number(<scale>) · flag · flag(<true>,<false>) · amount(fen|yuan|wan_yuan)
-  · timestamp(datetime|iso_local|iso_offset|compact|epoch_ms) · date(ymd|iso|epoch_ms_local)
-  · json · text_array
+  · timestamp · date · json · text_array
+A timestamp or date is read in the notation the file declares (the field's `format:`, else its
+resource's cursor format): `ts('gxsj', 'yyyy-MM-dd HH:mm:ss')`, by the tokens of
+include/rules/dates.py.
 """
 
 from __future__ import annotations
@@ -61,10 +63,20 @@ MODEL_SUFFIX = (
 )
 
 
-def macro(field: str, type_: str) -> str:
-    """The staging expression of one declared field."""
+def date_format(res, field: str) -> str | None:
+    """The format a field is read in: its own `format:`, else its resource's cursor's."""
+    own = res.fields[field].format
+    if own is None and res.cursor is not None and res.cursor.field == field:
+        return res.cursor.format
+    return own
+
+
+def macro(field: str, type_: str, fmt: str | None = None) -> str:
+    """The staging expression of one declared field (`fmt`: a timestamp's or date's format)."""
     name, _, arg = type_.partition("(")
     args = [a.strip() for a in arg.rstrip(")").split(",")] if arg else []
+    if name in ("timestamp", "date"):
+        args = [fmt]
     q = lambda v: f"'{v}'"  # noqa: E731
     call = {
         "code": "code", "text": "txt", "int": "int_", "number": "num", "flag": "flag",
@@ -116,7 +128,9 @@ def model_sql(s: Subsystem, res) -> str:
         mine = [(f, d) for f, d in fields if _section(d.type) == section]
         if mine:
             lines.append(f"        ---------- {section}")
-            lines += [f"        {macro(f, d.type)} as {d.column}," for f, d in mine]
+            lines += [
+                f"        {macro(f, d.type, date_format(res, f))} as {d.column}," for f, d in mine
+            ]
     lines += [
         "        ---------- lineage",
         "        {{ lineage_columns() }}",

@@ -102,11 +102,10 @@ def key_text(key) -> str:
 
 
 def latest_payloads(conn, subsystem: str, resource: str) -> dict[str, dict]:
+    table = sql.SQL("{}.{}").format(sql.Identifier(f"raw_{subsystem}"), sql.Identifier(resource))
     rows = conn.execute(
-        sql.SQL(
-            "select distinct on (source_key) source_key, payload from {}.{}"
-            " order by source_key, fetched_at desc, pull_id desc"
-        ).format(sql.Identifier(f"raw_{subsystem}"), sql.Identifier(resource))
+        "select source_key, payload from landing.latest_versions(%s::regclass)",
+        [table.as_string(conn)],
     ).fetchall()
     return dict(rows)
 

@@ -19,9 +19,10 @@ import yaml
 
 from connectors.client import ApiError, Client, Credentials
 from connectors.extract import Extractor
-from connectors.validate import TZ, Validator
+from connectors.validate import Validator
 from include import settings
 from include.registry import RegistryError, load_registry
+from include.rules.dates import TZ
 from tests.fakes.dingtalk import PROCESS_CODES, DingTalkFake
 
 # The README's example of a two-generation file (connectors/README.md, "Two API generations").

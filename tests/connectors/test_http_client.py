@@ -20,7 +20,8 @@ from connectors.client import ApiError, Client, Credentials, _retry_after
 from connectors.collect import CollectError, collect
 from connectors.extract import Extractor
 from connectors.spec import spec_for
-from connectors.validate import TZ, Validator
+from connectors.validate import Validator
+from include.rules.dates import TZ
 
 
 def key_text(key) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from connectors import spec as spec_mod
 from connectors.landing import Landing, canonical, canonical_bytes, payload_hash
-from connectors.validate import TZ
+from include.rules.dates import TZ
 
 T0 = datetime(2026, 9, 1, 10, 0, tzinfo=TZ)
 
@@ -48,8 +48,7 @@ def pull(conn, spec, res, pages: list[list], at: datetime = T0) -> dict:
 
 def latest(conn, table: str) -> dict[str, dict]:
     rows = conn.execute(
-        f"select distinct on (source_key) source_key, payload from {table}"
-        " order by source_key, fetched_at desc, pull_id desc"
+        "select source_key, payload from landing.latest_versions(%s)", [table]
     ).fetchall()
     return dict(rows)
 

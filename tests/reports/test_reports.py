@@ -239,7 +239,10 @@ def test_mail_over_tls_once_per_period(campus, tls, tmp_path, monkeypatch, free_
     try:
         dept = builder.department_list()[0]
         kind, who = ("school", None) if mode == "ssl" else ("department", dept)
-        first = deliver.produce(kind, "term", TERM, who, url=campus.db_url, folder=tmp_path / "out")
+        # force: another test may have mailed this period already; resending is asked for here
+        first = deliver.produce(
+            kind, "term", TERM, who, url=campus.db_url, folder=tmp_path / "out", force=True
+        )
         second = deliver.produce(
             kind, "term", TERM, who, url=campus.db_url, folder=tmp_path / "out"
         )
@@ -254,6 +257,11 @@ def test_mail_over_tls_once_per_period(campus, tls, tmp_path, monkeypatch, free_
     attachments = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
     assert len(attachments) == 1
     assert len(msg.as_bytes()) < 2_000_000
+    body = msg.get_body(preferencelist=("html",)).get_content()
+    assert "data:image" not in body
+    related = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert related or kind == "department"  # the school report always has trend charts
+    assert all(f"cid:{p['Content-ID'].strip('<>')}" in body for p in related)
     with psycopg.connect(campus.db_url) as conn:
         sent = conn.execute(
             "select count(*) from reports.reports where message_id = %s and sent_at is not null",
@@ -287,3 +295,20 @@ def test_failed_send_is_retried_and_recorded(campus, tmp_path, monkeypatch, free
             (dept,),
         ).fetchone()
     assert attempts == 3 and "Connection" in error and sent is None
+
+
+def test_school_report_names_late_and_missing_departments(campus, school):
+    with psycopg.connect(campus.db_url, autocommit=True) as conn:
+        period = periods.resolve(conn, "term", TERM)
+        late_dept = builder.department_list()[0]
+        conn.execute(
+            "update reports.reports set generated_at = %s + interval '10 days' "
+            "where kind = 'department' and period_id = %s and department = %s",
+            (period.end_at, TERM, late_dept),
+        )
+        report = builder.build(conn, "school", period)
+    rules = {f.rule: f.text for f in report.findings}
+    assert late_dept in rules["late_report"]
+    assert "缺报" in rules["missing_report"]
+    table = next(s for s in report.sections if s.kind == "department_reports").blocks[0]
+    assert [r[0] for r in table.rows if r[2] == "迟报"] == [late_dept]

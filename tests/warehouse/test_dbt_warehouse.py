@@ -8,24 +8,18 @@ the real connectors); the tests that change data run last and rebuild only what 
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
 from decimal import Decimal
 
 import psycopg
 import pytest
 
-from include import settings
+from include.rules import codes
 from include.warehouse.bootstrap import BI_ROLE
 
 pytestmark = pytest.mark.slow
 
-STALE_TO_NEW = {
-    row["code"]: row["new_code"]
-    for row in csv.DictReader(
-        (settings.DBT_DIR / "seeds" / "codes" / "major_codes_2015.csv").open(encoding="utf-8")
-    )
-}
+STALE_TO_NEW = {row["code"]: row["new_code"] for row in codes.rows("major_codes_2015")}
 
 
 def test_dbt_build_and_tests_pass(campus):

@@ -1,5 +1,5 @@
 -- Collection landing (issue 4): the run log, the rejects and the incremental cursors.
--- Raw tables raw_<id>.<resource> are created by connectors/landing.py from the YAML files.
+-- Raw tables raw_<id>.<resource> are created by landing.ensure_raw_table (015_raw_tables.sql).
 -- Every statement is idempotent: bootstrap runs this file on every start.
 
 create table if not exists landing.run_log (

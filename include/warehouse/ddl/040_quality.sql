@@ -4,18 +4,7 @@
 
 -- ---- SQL helpers the Soda contracts call ------------------------------------------------------
 
--- GB 11643-1999 身份证号: 17 digits and an ISO 7064 MOD 11-2 check character (X = 10).
-create or replace function quality.gb11643_valid(value text) returns boolean
-language sql immutable parallel safe as $$
-    select
-        value ~ '^\d{17}[\dX]$'
-        and substr('10X98765432', (
-            select sum(substr(value, i::int, 1)::int * w) % 11 + 1
-            from unnest(array[7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-                with ordinality as weights (w, i)
-        )::int, 1) = substr(value, 18, 1)
-$$;
-comment on function quality.gb11643_valid(text) is '身份证号（GB 11643-1999）格式与校验位是否正确';
+-- quality.gb11643_valid(text), the 身份证号 check, is created by bootstrap from include/rules/gb11643.py.
 
 -- A calendar value in a vendor format that names a real day (20230231 does not). Parallel
 -- unsafe: its exception block needs a subtransaction, which a parallel query cannot start.

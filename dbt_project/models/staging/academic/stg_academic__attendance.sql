@@ -31,9 +31,9 @@ renamed as (
         {{ txt('jcs') }} as periods,
         {{ txt('kqlxmc') }} as attendance_type_name,
         ---------- dates
-        {{ dt('kqrq', 'iso') }} as attendance_date,
+        {{ dt('kqrq', 'yyyy-MM-dd') }} as attendance_date,
         ---------- timestamps
-        {{ ts('gxsj', 'datetime') }} as updated_at,
+        {{ ts('gxsj', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         current_timestamp as loaded_at,
         {{ lineage_columns() }}

@@ -22,7 +22,7 @@ renamed as (
         {{ int_('njdm_id') }} as grade_year,
         {{ int_('rs') }} as headcount,
         ---------- timestamps
-        {{ ts('gxsj', 'datetime') }} as updated_at,
+        {{ ts('gxsj', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

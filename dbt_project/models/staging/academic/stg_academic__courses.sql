@@ -22,7 +22,7 @@ renamed as (
         {{ num('xf', 1) }} as credits,
         {{ int_('zxs') }} as total_hours,
         ---------- timestamps
-        {{ ts('gxsj', 'datetime') }} as updated_at,
+        {{ ts('gxsj', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

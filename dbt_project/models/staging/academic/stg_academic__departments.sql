@@ -19,7 +19,7 @@ renamed as (
         ---------- booleans
         {{ flag('sfyx') }} as is_active,
         ---------- timestamps
-        {{ ts('gxsj', 'datetime') }} as updated_at,
+        {{ ts('gxsj', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

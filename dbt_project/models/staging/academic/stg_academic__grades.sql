@@ -39,7 +39,7 @@ renamed as (
         {{ num('xf', 1) }} as credits,
         {{ num('jd', 2) }} as grade_point,
         ---------- timestamps
-        {{ ts('gxsj', 'datetime') }} as updated_at,
+        {{ ts('gxsj', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         current_timestamp as loaded_at,
         {{ lineage_columns() }}

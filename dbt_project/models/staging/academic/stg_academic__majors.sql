@@ -25,7 +25,7 @@ renamed as (
         ---------- booleans
         {{ flag('sfzs') }} as is_enrolling,
         ---------- timestamps
-        {{ ts('gxsj', 'datetime') }} as updated_at,
+        {{ ts('gxsj', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -29,10 +29,10 @@ renamed as (
         ---------- numbers
         {{ int_('njdm_id') }} as grade_year,
         ---------- dates
-        {{ dt('csrq', 'ymd') }} as birth_date,
-        {{ dt('rxrq', 'ymd') }} as enrolment_date,
+        {{ dt('csrq', 'yyyyMMdd') }} as birth_date,
+        {{ dt('rxrq', 'yyyyMMdd') }} as enrolment_date,
         ---------- timestamps
-        {{ ts('gxsj', 'datetime') }} as updated_at,
+        {{ ts('gxsj', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -24,7 +24,7 @@ renamed as (
         {{ int_('xnm') }} as academic_year_start,
         {{ int_('xqj') }} as weekday,
         ---------- timestamps
-        {{ ts('gxsj', 'datetime') }} as updated_at,
+        {{ ts('gxsj', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -26,9 +26,9 @@ renamed as (
         ---------- numbers
         {{ num('ZF', 1) }} as total_score,
         ---------- dates
-        {{ dt('CSRQ', 'ymd') }} as birth_date,
+        {{ dt('CSRQ', 'yyyyMMdd') }} as birth_date,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

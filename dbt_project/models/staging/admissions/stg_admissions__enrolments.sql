@@ -18,8 +18,8 @@ renamed as (
         ---------- text
         {{ txt('XM') }} as name,
         ---------- timestamps
-        {{ ts('BDSJ', 'datetime') }} as registered_at,
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('BDSJ', 'yyyy-MM-dd HH:mm:ss') }} as registered_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -23,7 +23,7 @@ renamed as (
         {{ int_('ND') }} as admission_year,
         {{ int_('JHS') }} as planned_count,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

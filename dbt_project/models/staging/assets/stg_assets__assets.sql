@@ -30,10 +30,10 @@ renamed as (
         ---------- booleans
         {{ flag('sfjxky') }} as is_teaching_research_equipment,
         ---------- dates
-        {{ dt('gzrq', 'iso') }} as purchase_date,
-        {{ dt('rzrq', 'iso') }} as booked_date,
+        {{ dt('gzrq', 'yyyy-MM-dd') }} as purchase_date,
+        {{ dt('rzrq', 'yyyy-MM-dd') }} as booked_date,
         ---------- timestamps
-        {{ ts('updated_at', 'datetime') }} as updated_at,
+        {{ ts('updated_at', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -22,9 +22,9 @@ renamed as (
         ---------- money (yuan)
         {{ yuan('CardBalance', 'fen') }} as balance_yuan,
         ---------- dates
-        {{ dt('OpenDate', 'ymd') }} as opened_date,
+        {{ dt('OpenDate', 'yyyyMMdd') }} as opened_date,
         ---------- timestamps
-        {{ ts('UpdateTime', 'compact') }} as updated_at,
+        {{ ts('UpdateTime', 'yyyyMMddHHmmss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

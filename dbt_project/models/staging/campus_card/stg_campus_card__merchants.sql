@@ -17,7 +17,7 @@ renamed as (
         {{ txt('MercType') }} as merchant_type,
         {{ txt('Area') }} as area,
         ---------- timestamps
-        {{ ts('UpdateTime', 'compact') }} as updated_at,
+        {{ ts('UpdateTime', 'yyyyMMddHHmmss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

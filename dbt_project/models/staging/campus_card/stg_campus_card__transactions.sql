@@ -37,8 +37,8 @@ renamed as (
         ---------- booleans
         {{ flag('OffLine') }} as is_offline,
         ---------- timestamps
-        {{ ts('JnDateTime', 'compact') }} as transacted_at,
-        {{ ts('EffectTime', 'compact') }} as booked_at,
+        {{ ts('JnDateTime', 'yyyyMMddHHmmss') }} as transacted_at,
+        {{ ts('EffectTime', 'yyyyMMddHHmmss') }} as booked_at,
         ---------- lineage
         current_timestamp as loaded_at,
         {{ lineage_columns() }}

@@ -20,7 +20,7 @@ renamed as (
         ---------- numbers
         {{ num('ZBZ', 4) }} as reported_value,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- derived
         case when payload ->> 'DW' = '万元' then {{ num('ZBZ', 4) }} * 10000 else {{ num('ZBZ', 4) }} end
             as indicator_value,

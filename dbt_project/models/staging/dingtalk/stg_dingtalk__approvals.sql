@@ -20,8 +20,8 @@ renamed as (
         {{ txt('title') }} as title,
         {{ txt('originator_dept_name') }} as originator_dept_name,
         ---------- timestamps
-        {{ ts('create_time', 'datetime') }} as created_at,
-        {{ ts('finish_time', 'datetime') }} as finished_at,
+        {{ ts('create_time', 'yyyy-MM-dd HH:mm:ss') }} as created_at,
+        {{ ts('finish_time', 'yyyy-MM-dd HH:mm:ss') }} as finished_at,
         ---------- documents
         {{ jsonb_field('form_component_values') }} as form_values,
         {{ jsonb_field('operation_records') }} as operation_records,

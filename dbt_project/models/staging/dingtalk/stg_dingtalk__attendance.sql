@@ -33,7 +33,7 @@ renamed as (
         {{ int_('planId') }} as plan_id,
         {{ int_('recordId') }} as record_id,
         ---------- dates
-        {{ dt('workDate', 'epoch_ms_local') }} as work_date,
+        {{ dt('workDate', 'epoch_ms') }} as work_date,
         ---------- timestamps
         {{ ts('baseCheckTime', 'epoch_ms') }} as scheduled_check_at,
         {{ ts('userCheckTime', 'epoch_ms') }} as checked_at,

@@ -21,7 +21,7 @@ renamed as (
         ---------- booleans
         {{ flag('active') }} as is_active,
         ---------- dates
-        {{ dt('hired_date', 'epoch_ms_local') }} as hired_date,
+        {{ dt('hired_date', 'epoch_ms') }} as hired_date,
         ---------- documents
         {{ jsonb_field('dept_id_list') }} as dingtalk_dept_ids,
         ---------- lineage

@@ -24,9 +24,9 @@ renamed as (
         ---------- booleans
         {{ flag('ZYXGD', '是', '否') }} as is_major_related,
         ---------- dates
-        {{ dt('QYRQ', 'ymd') }} as signed_date,
+        {{ dt('QYRQ', 'yyyyMMdd') }} as signed_date,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -27,7 +27,7 @@ renamed as (
         ---------- numbers
         {{ int_('BYNF') }} as graduation_year,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

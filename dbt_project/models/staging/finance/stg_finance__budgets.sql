@@ -25,7 +25,7 @@ renamed as (
         {{ yuan('YSJE', 'yuan') }} as initial_budget_yuan,
         {{ yuan('TZJE', 'yuan') }} as adjusted_budget_yuan,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

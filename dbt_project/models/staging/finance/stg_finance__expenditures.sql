@@ -24,9 +24,9 @@ renamed as (
         ---------- money (yuan)
         {{ yuan('JE', 'yuan') }} as amount_yuan,
         ---------- dates
-        {{ dt('ZCRQ', 'iso') }} as expenditure_date,
+        {{ dt('ZCRQ', 'yyyy-MM-dd') }} as expenditure_date,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -17,7 +17,7 @@ renamed as (
         {{ txt('ZYQMC') }} as cluster_name,
         {{ txt('JSJB') }} as construction_level,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- derived
         string_to_array(nullif(payload ->> 'ZYDMS', ''), ',') as major_codes,
         ---------- lineage

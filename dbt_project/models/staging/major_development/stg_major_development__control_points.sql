@@ -26,8 +26,8 @@ renamed as (
         {{ num('MBZ', 4) }} as target_value,
         {{ num('SJZ', 4) }} as actual_value,
         ---------- timestamps
-        {{ ts('TBSJ', 'datetime') }} as filled_at,
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('TBSJ', 'yyyy-MM-dd HH:mm:ss') }} as filled_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -22,8 +22,8 @@ renamed as (
         ---------- numbers
         {{ int_('bzxh') }} as step_no,
         ---------- timestamps
-        {{ ts('clsj', 'iso_local') }} as handled_at,
-        {{ ts('modified', 'iso_local') }} as updated_at,
+        {{ ts('clsj', 'iso') }} as handled_at,
+        {{ ts('modified', 'iso') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

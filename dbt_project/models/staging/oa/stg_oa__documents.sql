@@ -23,9 +23,9 @@ renamed as (
         {{ txt('jjcd') }} as urgency,
         {{ txt('zt') }} as status,
         ---------- timestamps
-        {{ ts('ngsj', 'iso_local') }} as drafted_at,
-        {{ ts('bjsj', 'iso_local') }} as completed_at,
-        {{ ts('modified', 'iso_local') }} as updated_at,
+        {{ ts('ngsj', 'iso') }} as drafted_at,
+        {{ ts('bjsj', 'iso') }} as completed_at,
+        {{ ts('modified', 'iso') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

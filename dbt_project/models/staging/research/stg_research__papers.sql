@@ -22,9 +22,9 @@ renamed as (
         {{ txt('jqh') }} as volume_issue,
         {{ txt('slqk') }} as indexing,
         ---------- dates
-        {{ dt('fbrq', 'iso') }} as published_date,
+        {{ dt('fbrq', 'yyyy-MM-dd') }} as published_date,
         ---------- timestamps
-        {{ ts('updateTime', 'iso_offset') }} as updated_at,
+        {{ ts('updateTime', 'iso') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -21,10 +21,10 @@ renamed as (
         {{ txt('zlzt') }} as status,
         {{ txt('fmrxm') }} as first_inventor_name,
         ---------- dates
-        {{ dt('sqrq', 'iso') }} as application_date,
-        {{ dt('sqggrq', 'iso') }} as grant_date,
+        {{ dt('sqrq', 'yyyy-MM-dd') }} as application_date,
+        {{ dt('sqggrq', 'yyyy-MM-dd') }} as grant_date,
         ---------- timestamps
-        {{ ts('updateTime', 'iso_offset') }} as updated_at,
+        {{ ts('updateTime', 'iso') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

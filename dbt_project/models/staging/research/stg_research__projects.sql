@@ -25,11 +25,11 @@ renamed as (
         {{ yuan('htjf', 'wan_yuan') }} as approved_funding_yuan,
         {{ yuan('dzjf', 'wan_yuan') }} as received_funding_yuan,
         ---------- dates
-        {{ dt('lxrq', 'iso') }} as approved_date,
-        {{ dt('jhjxrq', 'iso') }} as planned_end_date,
-        {{ dt('jxrq', 'iso') }} as actual_end_date,
+        {{ dt('lxrq', 'yyyy-MM-dd') }} as approved_date,
+        {{ dt('jhjxrq', 'yyyy-MM-dd') }} as planned_end_date,
+        {{ dt('jxrq', 'yyyy-MM-dd') }} as actual_end_date,
         ---------- timestamps
-        {{ ts('updateTime', 'iso_offset') }} as updated_at,
+        {{ ts('updateTime', 'iso') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

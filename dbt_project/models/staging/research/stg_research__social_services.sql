@@ -23,9 +23,9 @@ renamed as (
         {{ yuan('htje', 'wan_yuan') }} as contract_amount_yuan,
         {{ yuan('dzje', 'wan_yuan') }} as received_amount_yuan,
         ---------- dates
-        {{ dt('dzrq', 'iso') }} as received_date,
+        {{ dt('dzrq', 'yyyy-MM-dd') }} as received_date,
         ---------- timestamps
-        {{ ts('updateTime', 'iso_offset') }} as updated_at,
+        {{ ts('updateTime', 'iso') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -19,9 +19,9 @@ renamed as (
         {{ txt('THNR') }} as summary,
         {{ txt('GZDJ') }} as concern_level,
         ---------- dates
-        {{ dt('THRQ', 'iso') }} as talk_date,
+        {{ dt('THRQ', 'yyyy-MM-dd') }} as talk_date,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -24,8 +24,8 @@ renamed as (
         {{ int_('ZYGH') }} as career_planning_score,
         {{ int_('ZF') }} as total_score,
         ---------- timestamps
-        {{ ts('TJSJ', 'datetime') }} as submitted_at,
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('TJSJ', 'yyyy-MM-dd HH:mm:ss') }} as submitted_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

@@ -19,10 +19,10 @@ renamed as (
         {{ txt('ZSBH') }} as certificate_number,
         {{ txt('FZJG') }} as issuing_body,
         ---------- dates
-        {{ dt('HDRQ', 'ymd') }} as obtained_date,
-        {{ dt('YXQZ', 'ymd') }} as valid_until,
+        {{ dt('HDRQ', 'yyyyMMdd') }} as obtained_date,
+        {{ dt('YXQZ', 'yyyyMMdd') }} as valid_until,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

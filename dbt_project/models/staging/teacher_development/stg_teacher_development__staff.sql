@@ -29,10 +29,10 @@ renamed as (
         ---------- booleans
         {{ flag('SFSSX') }} as is_dual_qualified,
         ---------- dates
-        {{ dt('CSRQ', 'ymd') }} as birth_date,
-        {{ dt('RZRQ', 'ymd') }} as hire_date,
+        {{ dt('CSRQ', 'yyyyMMdd') }} as birth_date,
+        {{ dt('RZRQ', 'yyyyMMdd') }} as hire_date,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 

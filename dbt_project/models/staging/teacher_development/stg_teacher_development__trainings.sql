@@ -20,10 +20,10 @@ renamed as (
         ---------- numbers
         {{ num('XS', 1) }} as hours,
         ---------- dates
-        {{ dt('KSRQ', 'ymd') }} as start_date,
-        {{ dt('JSRQ', 'ymd') }} as end_date,
+        {{ dt('KSRQ', 'yyyyMMdd') }} as start_date,
+        {{ dt('JSRQ', 'yyyyMMdd') }} as end_date,
         ---------- timestamps
-        {{ ts('GXSJ', 'datetime') }} as updated_at,
+        {{ ts('GXSJ', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
         {{ lineage_columns() }}
 
