@@ -107,9 +107,14 @@ def run(args) -> int:
     summary_file.write_text(json.dumps(results, ensure_ascii=False, indent=2))
     for r in results:
         _say(f"    {r['dag_id']:<30} {r['run_type']:<16} {r['state']:<8} {r['seconds']:>7.1f} s")
-    failed = [r for r in results if r["state"] != "success"]
+    failed = [r for r in results if r["state"] == "failed"]
+    later = [r for r in results if r["state"] not in ("success", "failed")]
     seconds = time.monotonic() - started
-    _say(f"    共 {len(results)} 个运行, 失败 {len(failed)}, 用时 {seconds:.0f} s")
+    _say(
+        f"    共 {len(results)} 个运行, 失败 {len(failed)}"
+        + (f", 定时采集仍在运行 {len(later)}" if later else "")
+        + f", 用时 {seconds:.0f} s"
+    )
     mails = mail.read_messages()
     _say("    输出位置 (outputs):")
     _say(f"      Airflow 界面:        {airflow_env.api_url()}  (用户 admin，密码见")

@@ -113,7 +113,10 @@ def follow_until_idle(
         if line.split("] ", 1)[1] != last or time.monotonic() - said_at >= HEARTBEAT:
             say(line)
             last, said_at = line.split("] ", 1)[1], time.monotonic()
-        busy = any(r["state"] in ACTIVE for r in runs) or _queued_asset_events(api, followers)
+        # Collections the schedule starts meanwhile are not waited for (a busy timetable
+        # would keep the job going forever), but the Asset-driven runs they cause are.
+        ours = [r for r in runs if r["run_type"] != "scheduled" or r["dag_id"] in followers]
+        busy = any(r["state"] in ACTIVE for r in ours) or _queued_asset_events(api, followers)
         idle = 0 if busy else idle + 1
         if idle >= 2:
             return
