@@ -77,6 +77,9 @@ class Admin:
             case ["clock", "advance"] if req.method == "POST":
                 sb.advance(int(req.json.get("days", 0)))
                 return reply(sb.health())
+            case ["dingtalk", "messages"]:
+                items = sb.__dict__.get("work_notices", [])
+                return reply({"count": len(items), "items": items})
             case ["faults"]:
                 if req.method == "POST":
                     return reply(sb.set_faults(req.json))

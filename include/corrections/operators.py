@@ -22,7 +22,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param
 from airflow.sdk.exceptions import AirflowSkipException
 
-from include.corrections import workflow
+from include.corrections import dingtalk, workflow
 from include.corrections.chain import signers
 from include.corrections.requests import load
 from include.registry import registry
@@ -86,6 +86,8 @@ class SignStep(HITLOperator):
             self.subject,
             f"{signer.name}：\n\n{self.body}\n\n请在数据中心界面 浏览 → 待办操作 中办理。",
         )
+        if signer.dingtalk:
+            dingtalk.work_notice([signer.dingtalk], f"{self.subject}\n{self.body}")
         return super().execute(context)
 
     def execute_complete(self, context, event):

@@ -45,11 +45,15 @@ def platform(tmp_path_factory):
         for k, v in env.items():
             mp.setenv(k, v)
         mp.delenv("XIAOBEN_DATABASE_URL", raising=False)
+        server = None
         try:
-            _start(home)
-            yield home
+            server = _start(home)
+            yield server
         finally:
             service.down(say=lambda _t: None)
+            if server is not None:
+                server.shutdown()
+                server.server_close()
 
 
 def _start(home):
@@ -84,6 +88,9 @@ def _start(home):
         assert time.monotonic() < deadline, "dag-processor did not parse dags/corrections.py"
         time.sleep(2)
     client.set_paused(DAG, False)
+    client.set_paused("corrections__review", False)
+    server.sandbox = sandbox
+    return server
 
 
 def _q(text, params=None):
@@ -186,6 +193,10 @@ def test_one_correction_end_to_end_through_the_service(platform):
     assert any("待组织及归口管理部门负责人签署" in s for s in subjects), subjects
     assert any("已退回" in s for s in subjects) and any("【升级】" in s for s in subjects)
     assert any("【催办】" in s for s in subjects)
+    # ... and those with a DingTalk userid a work notice (asyncsend_v2) on the sandbox's DingTalk.
+    notices = platform.sandbox.__dict__.get("work_notices", [])
+    to = {u for n in notices for u in n["userids"]}
+    assert {"0203001", "0100001", "0210002"} <= to, notices
 
     # The warehouse build applies the overlay; a refused or timed-out request changes nothing.
     from include.warehouse import dbt
