@@ -97,10 +97,15 @@ def test_correction_end_to_end_in_the_warehouse(landed, monkeypatch):
     (good, _), (refused, _), (busy, _), (stale, _) = _students(landed)
 
     ok = creq.submit(_req(good), url=landed)
+    warning_id = _open_warning(landed, good)
     assert ok["form_no"].startswith(f"GY-{datetime.now().year}-")
     with pytest.raises(creq.CorrectionError, match="已在更正中"):  # an open correction
         creq.submit(_req(good, new="03"), url=landed)
     _sign_all(landed, ok["request_id"])
+
+    resolved = query(landed, "select status, resolution from quality.warnings "
+                     "where warning_id = %s", [warning_id])  # fmt: skip
+    assert resolved[0][0] == "resolved" and ok["form_no"] in resolved[0][1]  # closes the loop
 
     no = creq.submit(_req(refused), url=landed)
     _sign_all(landed, no["request_id"], refuse_at="vice_president")
@@ -160,6 +165,17 @@ def test_correction_end_to_end_in_the_warehouse(landed, monkeypatch):
         [good],
     )
     assert confirmed == [(True,)]
+
+
+def _open_warning(url, key) -> int:
+    """A data warning on one student record, as the quality checks would open it."""
+    from include.quality.warnings import _open_or_update
+
+    values = {"kind": "data", "subsystem": "academic", "severity": "warn",
+              "title": "民族码与户籍不符", "detail": "抽查发现", "sample_keys": [key],
+              "recipients": []}  # fmt: skip
+    with psycopg.connect(url) as conn:
+        return _open_or_update(conn, f"test:{key}", values, None, 3)[0]
 
 
 def _land(url, key, mzm):
