@@ -67,19 +67,18 @@ def _start(home):
     sandbox = Sandbox(seed=2026, scale=200, start="2026-09-01", days=3)
     server = make_server(sandbox, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        key, secret = sandbox.credentials("academic")
-        creds = Credentials(f"http://127.0.0.1:{server.server_address[1]}/academic", key, secret)
-        assert (
-            collect("academic", "students", mode="full", credentials=creds, db_url=url)["status"]
-            == "success"
-        )
-    finally:
-        server.shutdown()
-        server.server_close()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    key, secret = sandbox.credentials("academic")
+    creds = Credentials(f"{base}/academic", key, secret)
+    result = collect("academic", "students", mode="full", credentials=creds, db_url=url)
+    assert result["status"] == "success"
     service.migrate()
     service.start_mail()
-    service.import_connections(service.connections(with_sandbox=False))
+    conns = service.connections(with_sandbox=False)
+    key, secret = sandbox.credentials("dingtalk")  # work notices go to the sandbox's DingTalk
+    conns["xiaoben_dingtalk"] = {"conn_type": "http", "host": f"{base}/dingtalk", "login": key,
+                                 "password": secret}  # fmt: skip
+    service.import_connections(conns)
     service.start_airflow()
     client = service.api()
     deadline = time.monotonic() + 300
