@@ -71,6 +71,26 @@ def admin_password() -> str:
     return users[ADMIN_USER]
 
 
+def people_passwords() -> dict[str, str]:
+    """Every Airflow user and password: the admin, and each person who signs or reviews
+    corrections (department heads, vice-presidents, quality administrators; role `user`, so
+    they answer only the human-in-the-loop steps assigned to them). Generated once per person
+    into the same owner-only passwords file; a person added to departments.yml later gets one."""
+    from include.corrections.chain import airflow_users
+
+    path = passwords_file()
+    admin_password()
+    users = json.loads(path.read_text() or "{}")
+    missing = [u for u in airflow_users() if u not in users]
+    if missing:
+        users.update({u: secrets.token_urlsafe(12) for u in missing})
+        fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(users, f)
+        os.replace(path.with_suffix(".tmp"), path)
+    return users
+
+
 def _keys() -> dict:
     from cryptography.fernet import Fernet
 
@@ -83,7 +103,7 @@ def _keys() -> dict:
 def environ(extra: dict[str, str] | None = None) -> dict[str, str]:
     """os.environ plus the platform's Airflow settings (explicit settings in os.environ win)."""
     warehouse = connection.warehouse_url()
-    admin_password()  # the passwords file exists, owner-only, before any api-server reads it
+    people = people_passwords()  # the passwords file exists, owner-only, before any server reads it
     keys = _keys()
     defaults = {
         "AIRFLOW_HOME": str(airflow_home()),
@@ -95,8 +115,12 @@ def environ(extra: dict[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__FERNET_KEY": keys["fernet_key"],
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": connection.airflow_url(),
-        # Local UI: one admin account; its password is in passwords_file() (mode 0600).
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        # Local UI: the admin, and the people who sign corrections (role user: they may answer
+        # only the steps assigned to them); passwords in passwords_file() (mode 0600).
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+            f"{u}:{'admin' if u == ADMIN_USER else 'user'}" for u in people
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file()),
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
         "AIRFLOW__API__HOST": api_host(),

@@ -48,11 +48,43 @@ def acknowledge_warnings(api) -> bool:
     return bool(done)
 
 
+def play_corrections(api) -> bool:
+    """Campus staff file three corrections (Annex 1) and sign them through the REST API as
+    themselves (sandbox/people_play.py); prints where the forms are."""
+    from include.corrections.requests import OPEN_STATUSES
+    from sandbox import people_play
+
+    with connection.connect() as conn:
+        keys = [r[0] for r in conn.execute(
+            "select s.source_key from raw_academic.students s where s.payload ->> 'mzm' = '01' "
+            "and not exists (select 1 from corrections.items i join corrections.requests r "
+            "using (request_id) where i.source_key = s.source_key and r.status = any(%s)) "
+            "order by s.source_key limit 3", [list(OPEN_STATUSES)],
+        )]  # fmt: skip
+    requests_ = [
+        {"reporting_department": "教务处", "subsystem": "academic",
+         "items": [{"resource": "students", "source_key": k, "field": "mzm", "new_value": "02"}],
+         "reason": "民族码与户口簿不符，依据户口簿更正", "filler_name": "黄晓燕",
+         "filler_user": "huang.xiaoyan", "filler_email": "huang.xiaoyan@hngy.example.cn"}
+        for k in keys
+    ]  # fmt: skip
+    runs = people_play.demo(api, airflow_env.passwords_file(), requests_, say=_say)
+    with connection.connect() as conn:
+        for form_no, status, pdf in conn.execute(
+            "select f.form_no, f.status, f.pdf_path from corrections.forms f "
+            "join corrections.requests r using (request_id) where r.dag_run_id = any(%s) "
+            "order by f.form_no", [list(runs.values())],
+        ):  # fmt: skip
+            _say(f"    数据采集更正表 {form_no}（{status}）：{pdf}")
+    return False  # the runs have ended; the warehouse build applies the overlay next time
+
+
 # Steps after the first wave of DAG runs has settled; each gets the REST client and returns
 # True when it started something the demo should follow before the summary.
 AFTER_QUALITY: list[tuple[str, Callable]] = [
     ("质量管理员放行暂扣批次 (release held batches)", release_held_batches),
     ("质量管理员确认预警 (acknowledge warnings)", acknowledge_warnings),
+    ("校园人员办理数据采集更正 (corrections, Annex 1)", play_corrections),
 ]
 
 

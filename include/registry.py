@@ -90,6 +90,12 @@ class Person:
     name: str
     email: str
     line: str | None = None  # 党 / 政 for a school's two quality administrators
+    user: str | None = None  # Airflow user id (HITL `assigned_users`); default: the mailbox name
+    dingtalk: str | None = None  # DingTalk userid for work notifications, when the person has one
+
+    @property
+    def login(self) -> str:
+        return self.user or self.email.split("@", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,12 @@ class VicePresident:
     name: str
     title: str
     email: str
+    user: str | None = None
+    dingtalk: str | None = None
+
+    @property
+    def login(self) -> str:
+        return self.user or self.email.split("@", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -252,6 +264,8 @@ class PersonIn(_Model):
     name: Text
     email: Text
     line: Literal["党", "政"] | None = None
+    user: str | None = Field(None, pattern=r"^[a-z][a-z0-9._]*$")  # Airflow user id
+    dingtalk: str | None = None  # DingTalk userid (work notifications)
 
     _check_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
 
@@ -1052,12 +1066,16 @@ def load_departments(
 ) -> tuple[dict[str, VicePresident], dict[str, Department], dict[str, str]]:
     """Vice-presidents and departments by id/name, and the roles (`roles:`) by role id."""
     f: DepartmentsFile = _validate(DepartmentsFile, path, _read_yaml(path))
-    vps = {v.id: VicePresident(v.id, v.name, v.title, v.email) for v in f.vice_presidents}
+    vps = {
+        v.id: VicePresident(v.id, v.name, v.title, v.email, v.user, v.dingtalk)
+        for v in f.vice_presidents
+    }
+    person = lambda p: Person(p.name, p.email, p.line, p.user, p.dingtalk)  # noqa: E731
     departments = {
         d.name: Department(
-            d.name, d.full_name or d.name, d.kind, Person(d.head.name, d.head.email),
+            d.name, d.full_name or d.name, d.kind, person(d.head),
             vps[d.vice_president],
-            tuple(Person(q.name, q.email, q.line) for q in d.quality_administrators),
+            tuple(person(q) for q in d.quality_administrators),
             d.code,
         )
         for d in f.departments

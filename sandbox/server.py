@@ -87,6 +87,9 @@ class Admin:
                 twice = sb.view(c["subsystem"], c["resource"]).conflict if c else None
                 return reply({"profile": sb.profile, "late": sb.late, "conflict": c,
                               "listed_twice": twice})  # fmt: skip
+            case ["dingtalk", "messages"]:
+                items = sb.__dict__.get("work_notices", [])
+                return reply({"count": len(items), "items": items})
             case ["faults"]:
                 if req.method == "POST":
                     return reply(sb.set_faults(req.json))

@@ -26,6 +26,7 @@ class DingTalkApi(Api):
             f"{P}/topapi/processinstance/listids": self.listids,
             f"{P}/topapi/processinstance/get": self.get,
             f"{P}/attendance/list": self.attendance,
+            f"{P}/topapi/message/corpconversation/asyncsend_v2": self.work_notice,
         }
         self._cache: dict = {}
 
@@ -75,6 +76,22 @@ class DingTalkApi(Api):
     def ok(self, payload: dict, rows: bytes | None = None) -> Response:
         payload = {"errcode": 0, "errmsg": "ok", **payload, "request_id": request_id()}
         return envelope(payload, rows) if rows is not None else reply(payload)
+
+    def work_notice(self, req: Request, body: dict) -> Response:
+        """工作通知 (asyncsend_v2): the platform's tasks and reminders to a person's DingTalk.
+        Kept in `sandbox.work_notices` (GET /_admin/dingtalk/messages) and printed to the log."""
+        users = [u for u in str(body.get("userid_list") or "").split(",") if u]
+        msg = body.get("msg") or {}
+        if not body.get("agent_id") or not users or msg.get("msgtype") not in ("text", "markdown"):
+            return self.bad("agent_id、userid_list 与 msg.msgtype 必填")
+        notices = self.sb.__dict__.setdefault("work_notices", [])
+        task_id = len(notices) + 1
+        content = (msg.get("text") or msg.get("markdown") or {}).get("content") or ""
+        notices.append({"task_id": task_id, "agent_id": body["agent_id"], "userids": users,
+                        "content": content, "at": self.sb.now.isoformat()})  # fmt: skip
+        print(f"钉钉工作通知 → {','.join(users)}: {content.splitlines()[0] if content else ''}",
+              flush=True)  # fmt: skip
+        return self.ok({"task_id": task_id})
 
     def serve(self, req: Request, spec) -> Response:
         return self.routes[req.path](req, req.json)

@@ -1,0 +1,50 @@
+"""Fixtures for the correction tests: the sandbox's academic students landed in a database of
+their own (real sandbox over HTTP, real collection code, real PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from include.warehouse import connection
+
+DB = "xiaoben_corrections_test"
+
+
+@pytest.fixture(scope="session")
+def landed(warehouse_url):
+    """URL of a database holding raw_academic.students as the sandbox serves them."""
+    from connectors.client import Credentials
+    from connectors.collect import collect
+    from include.warehouse import bootstrap
+    from sandbox import Sandbox
+    from sandbox.server import make_server
+
+    with psycopg.connect(connection.with_db(warehouse_url, "postgres"), autocommit=True) as c:
+        c.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DB)))
+        c.execute(sql.SQL("create database {} encoding 'UTF8' template template0").format(
+            sql.Identifier(DB)))  # fmt: skip
+    url = connection.with_db(warehouse_url, DB)
+    with psycopg.connect(url, autocommit=True) as conn:
+        bootstrap.ensure_schemas(conn)
+        bootstrap.apply_ddl(conn)
+    sandbox = Sandbox(seed=2026, scale=200, start="2026-09-01", days=3)
+    server = make_server(sandbox, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        key, secret = sandbox.credentials("academic")
+        creds = Credentials(f"http://127.0.0.1:{server.server_address[1]}/academic", key, secret)
+        result = collect("academic", "students", mode="full", credentials=creds, db_url=url)
+        assert result["status"] == "success", result
+    finally:
+        server.shutdown()
+        server.server_close()
+    return url
+
+
+def query(url: str, text: str, params=None) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(text, params).fetchall()
