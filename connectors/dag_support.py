@@ -6,6 +6,12 @@
   logical host `warehouse`: the asset names the dataset, not the server it happens to live on.
 - `doc_md(subsystem, spec)`: the DAG's documentation, from the file (Articles 5–7).
 - `run_pull(...)`: the task callable; credentials through Airflow's connection API.
+- `checked_credentials(...)`: the connection is configuration, checked before any request. A
+  missing or unusable connection (no host, no key/secret, credentials refused at login) fails
+  the task at once, without retries (`AirflowFailException`), with one Chinese line naming
+  the subsystem, the connection and how to set it, and opens a data warning to the
+  subsystem's collectors (`include.quality.warnings.connection_warning`), resolved again by
+  the first pull that gets through.
 """
 
 from __future__ import annotations
@@ -81,25 +87,71 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _connection_failed(subsystem_id: str, conn_id: str, problem: str):
+    """Warn the collectors, then an AirflowFailException (no retry) to raise."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from connectors.spec import registry
+    from include.quality.warnings import connection_warning
+
+    name = registry().subsystems[subsystem_id].name_zh
+    message = (
+        f"{name}（{subsystem_id}）的 Airflow 连接 {conn_id} {problem}：请在 Airflow 界面 "
+        f"管理 → 连接 中配置 {conn_id}（类型 HTTP，主机填接口地址，登录名/密码填接口密钥），"
+        f"或设置环境变量 AIRFLOW_CONN_{conn_id.upper()}"
+    )
+    try:
+        connection_warning(subsystem_id, conn_id, message)
+    except Exception as exc:  # the task still fails with the message; the warning is extra
+        log.warning("预警未能写入 (warning not stored): %s", exc)
+    return AirflowFailException(message)
+
+
+def checked_credentials(subsystem_id: str, spec: ApiSpec):
+    """The subsystem's credentials from its Airflow connection, or fail the task at once."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(spec.connection)
+    except AirflowNotFoundException:
+        raise _connection_failed(subsystem_id, spec.connection, "未配置") from None
+    if not (conn.host or "").strip():
+        raise _connection_failed(subsystem_id, spec.connection, "缺少主机地址 (host)")
+    if spec.auth.type != "none" and not (conn.login and conn.password):
+        raise _connection_failed(subsystem_id, spec.connection, "缺少登录名或密码 (login/password)")
+    return credentials_from_parts(conn.host, conn.login, conn.password, conn.schema, conn.port)
+
+
 def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:
     """Task callable of `collect__<id>.<resource>`: one pull, its run-log row as the XCom."""
-    from airflow.sdk import BaseHook
+    from connectors.client import ApiError
 
     spec = spec_for(subsystem_id)
-    conn = BaseHook.get_connection(spec.connection)
-    creds = credentials_from_parts(conn.host, conn.login, conn.password, conn.schema, conn.port)
+    creds = checked_credentials(subsystem_id, spec)
     params = context.get("params") or {}
     dag_run = context.get("dag_run")
-    result = collect(
-        subsystem_id,
-        resource,
-        mode=params.get("mode") or "incremental",
-        since=params.get("since") or None,
-        until=params.get("until") or None,
-        dag_id=f"collect__{subsystem_id}",
-        run_id=getattr(dag_run, "run_id", None),
-        credentials=creds,
-    )
+    try:
+        result = collect(
+            subsystem_id,
+            resource,
+            mode=params.get("mode") or "incremental",
+            since=params.get("since") or None,
+            until=params.get("until") or None,
+            dag_id=f"collect__{subsystem_id}",
+            run_id=getattr(dag_run, "run_id", None),
+            credentials=creds,
+        )
+    except ApiError as exc:
+        if "登录失败" in str(exc):  # the client's marker for credentials refused at login
+            raise _connection_failed(subsystem_id, spec.connection, f"被拒绝（{exc}）") from None
+        raise
+    try:
+        from include.quality.warnings import connection_warning
+
+        connection_warning(subsystem_id, spec.connection, None)  # works again: resolve
+    except Exception as exc:
+        log.warning("预警未能更新 (warning not resolved): %s", exc)
     log.info(
         "raw_%s.%s: pull %s %s fetched=%s landed=%s duplicates=%s rejected=%s client=%s",
         subsystem_id, resource, result["pull_id"], result["status"], result["fetched"],

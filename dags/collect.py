@@ -36,9 +36,25 @@ START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
 
 def params() -> dict:
     return {
-        "mode": Param("incremental", enum=["incremental", "full"], description="增量或全量"),
-        "since": Param(None, type=["null", "string"], description="时间窗起点（含），ISO 时间"),
-        "until": Param(None, type=["null", "string"], description="时间窗终点（不含），ISO 时间"),
+        "mode": Param(
+            "incremental",
+            enum=["incremental", "full"],
+            title="采集方式",
+            description="增量：从上次采集的游标继续；全量：从配置的起始日期重新拉取",
+            values_display={"incremental": "增量采集", "full": "全量重拉"},
+        ),
+        "since": Param(
+            None,
+            type=["null", "string"],
+            title="时间窗起点",
+            description="含此时刻，ISO 时间如 2026-09-01T00:00:00+08:00；留空按游标",
+        ),
+        "until": Param(
+            None,
+            type=["null", "string"],
+            title="时间窗终点",
+            description="不含此时刻，ISO 时间；留空为现在",
+        ),
     }
 
 
@@ -78,6 +94,7 @@ for sid, s in registry.subsystems.items():
         continue
     with DAG(
         dag_id=dag_id,
+        dag_display_name=f"采集：{s.name_zh}",
         description=f"采集{s.name_zh}：{s.content}"[:200],
         schedule=CronTriggerTimetable(s.cron, timezone=s.timezone),
         start_date=START,

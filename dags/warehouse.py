@@ -1,5 +1,19 @@
 """数据仓库构建 (warehouse): dbt staging → intermediate → marts, after any raw update.
 
+# 数据仓库构建
+
+质管办统一建设的校本数据中心（第三条、第十一条）：把各子系统核验后的数据整合为数据集市。
+
+- **何时运行**：质量检查 DAG `quality__landing` 审核完新入库的原始数据后（资产
+  `quality.raw_audited`）自动运行，也可手动触发。被阻断性检查暂扣的批次不进入集市。
+- **做什么**：`dbt_seed` 载入代码集与表一；`dbt_staging` 构建并测试全部 staging 模型；
+  之后每个中间模型、集市和快照各一个任务（`dbt build`，含其测试），按依赖顺序执行。
+- **产出**：资产 `marts`（质量检查与报表 DAG 随之运行）。BI 工具以只读角色 `xiaoben_bi`
+  读取 `marts` 模式（个人标识已脱敏，带中文注释）；`./run db url --role bi` 给出连接地址。
+- **责任**：每个集市属于其归口管理部门；`marts.data_responsibility` 说明每张表、每列由谁负责。
+
+English, for engineers:
+
 The unified school-based data center of Articles 3 and 11: 质管办 integrates the whole
 school's verified data here and serves it to departments and BI tools.
 
@@ -45,6 +59,7 @@ DBT = {
 
 with DAG(
     dag_id="warehouse",
+    dag_display_name="数据仓库构建（dbt 分层模型）",
     description="数据仓库构建：dbt 分层模型（staging、intermediate、五层数据集市）",
     schedule=RAW_AUDITED,
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),

@@ -1,8 +1,9 @@
 """`xiaoben` — the platform's command line (the README's `./run` calls it).
 
 xiaoben demo              the main job: the whole platform end to end on the sandbox
+xiaoben up|down|status    the platform as a service (PostgreSQL, sandbox, Airflow)
 xiaoben test [ARGS]       linters and tests (what CI runs)
-xiaoben db start|stop|status|url|bootstrap
+xiaoben db start|stop|status|url [--role bi]|bootstrap
 xiaoben registry check    Table 1 as loaded from connectors/, or one line per broken file
 xiaoben sync              regenerate what the subsystem files declare (dbt staging, contracts)
 xiaoben airflow ARGS      the airflow command with the platform's environment (UI, CLI)
@@ -102,10 +103,46 @@ def cmd_db(args) -> int:
     elif args.action == "status":
         _say(f"{server.status()}  data={server.datadir}  port={server.port}")
     elif args.action == "url":
-        _say(connection.warehouse_url())
+        _say(bi_url() if args.role == "bi" else connection.warehouse_url())
     elif args.action == "bootstrap":
         _say(json.dumps(bootstrap(), ensure_ascii=False, indent=2))
     return 0
+
+
+def bi_url() -> str:
+    """The read-only BI role's URL (the one to give FineBI, Superset, Metabase …)."""
+    import os
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    from include.warehouse import connection
+    from include.warehouse.bootstrap import BI_ROLE
+
+    parts = urlsplit(connection.warehouse_url())
+    password = os.environ.get("XIAOBEN_BI_PASSWORD")
+    auth = BI_ROLE + (f":{quote(password, safe='')}" if password else "")
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
+
+
+# -- service ------------------------------------------------------------------------------------
+def cmd_up(args) -> int:
+    from include import service
+
+    service.up(args)
+    return 0
+
+
+def cmd_down(_args) -> int:
+    from include import service
+
+    service.down()
+    return 0
+
+
+def cmd_status(_args) -> int:
+    from include import service
+
+    return service.status()
 
 
 # -- airflow ------------------------------------------------------------------------------------
@@ -186,13 +223,31 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--days", type=int, default=14, help="days of term the sandbox has run")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--start", default="2026-09-01", help="first day of term in the sandbox")
+    demo.add_argument("--clean", action="store_true", help="完美学院：沙箱不注入任何缺陷")
+    demo.add_argument("--stop", action="store_true", help="结束后停止服务（默认保持运行）")
     demo.set_defaults(func=cmd_demo)
+
+    up = sub.add_parser("up", help="启动服务：PostgreSQL、校园沙箱、邮件捕获、Airflow 各组件")
+    up.add_argument("--scale", type=int, help="沙箱在校生人数（默认沿用上次，首次 10000）")
+    up.add_argument("--days", type=int, help="沙箱开学后天数")
+    up.add_argument("--seed", type=int)
+    up.add_argument("--start", help="沙箱学期开始日期")
+    up.add_argument("--no-sandbox", action="store_true", help="不启动沙箱（已配置真实子系统连接）")
+    up.set_defaults(func=cmd_up)
+    down = sub.add_parser("down", help="停止服务（up 启动的全部进程与嵌入式 PostgreSQL）")
+    down.set_defaults(func=cmd_down)
+    status = sub.add_parser("status", help="服务各进程是否在运行、日志位置、界面地址")
+    status.set_defaults(func=cmd_status)
 
     test = sub.add_parser("test", help="linters and the test suite (later words go to pytest)")
     test.set_defaults(func=cmd_test)
 
     db = sub.add_parser("db", help="the warehouse database")
     db.add_argument("action", choices=["start", "stop", "status", "url", "bootstrap"])
+    db.add_argument(
+        "--role", choices=["platform", "bi"], default="platform",
+        help="url: bi = 只读 BI 角色 xiaoben_bi（交给 BI 工具的地址）",
+    )  # fmt: skip
     db.set_defaults(func=cmd_db)
 
     reg = sub.add_parser("registry", help="Table 1 (connectors/subsystems/*.yml)")

@@ -194,3 +194,27 @@ def read_messages(directory: Path | None = None) -> list[EmailMessage]:
     folder = Path(directory or mail_dir())
     parser = BytesParser(policy=policy.default)
     return [parser.parsebytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m include.mail serve --port 8025`: the mail catcher as a service (`./run up`)."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(prog="python -m include.mail", description="本机邮件捕获服务")
+    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument("--dir", help="where to store the messages (default .xiaoben/mail/)")
+    args = parser.parse_args(argv)
+    catcher = MailCatcher(Path(args.dir) if args.dir else None, port=args.port).start()
+    print(f"mail catcher on 127.0.0.1:{catcher.port} → {catcher.directory}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    catcher.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

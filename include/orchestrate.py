@@ -1,124 +1,140 @@
-"""Run every DAG of the platform once, end to end, in dependency order (the main job's core).
+"""Run every DAG of the platform once through the running service (the main job's core).
 
-Runs inside a process whose environment came from `include.airflow_env`, so DAGs execute
-against the platform's metadata database with `DAG.test()`: real Airflow task execution,
-without needing a scheduler. DAGs scheduled on Assets run after the DAGs that produce them,
-which is the order the scheduler would follow.
-
-    python -m include.orchestrate [--only DAG_ID ...] [--logical-date ISO] [--summary FILE]
-                                  [--log FILE]
+The DAGs run on Airflow's scheduler, not in this process: `trigger_and_follow` starts every
+DAG that is not scheduled on Assets through the REST API v2 (logical date = now, so the UI
+shows true durations), then follows the Asset-driven DAGs (quality checks, warehouse build,
+digest) the scheduler starts after them, until nothing is queued or running. Every few seconds
+it says what is running and how many rows have landed, so a long run is never silent.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
 import time
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from datetime import UTC, datetime
 
-from include import settings
+from include.airflow_api import AirflowApi
 
-
-def _asset_names(condition) -> set[str]:
-    """Names of the assets in a schedule condition (AssetAny/AssetAll nest arbitrarily)."""
-    if condition is None:
-        return set()
-    if hasattr(condition, "objects"):
-        return set().union(*(_asset_names(o) for o in condition.objects))
-    return {condition.name} if getattr(condition, "name", None) else set()
+ACTIVE = ("queued", "running")
+HEARTBEAT = 30  # seconds: the longest the job stays silent while it waits
 
 
-def _assets_consumed(dag) -> set[str]:
-    return _asset_names(getattr(dag.timetable, "asset_condition", None))
+def is_asset_driven(dag: dict) -> bool:
+    return "asset" in (dag.get("timetable_summary") or "").lower()
 
 
-def _assets_produced(dag) -> set[str]:
-    return {o.name for t in dag.tasks for o in (t.outlets or []) if getattr(o, "name", None)}
+def _landed_since(since: datetime) -> tuple[int, int]:
+    """(pulls, rows landed) in landing.run_log since `since`."""
+    from include.warehouse import connection
+
+    try:
+        with connection.connect() as conn:
+            row = conn.execute(
+                "select count(*), coalesce(sum(landed), 0) from landing.run_log"
+                " where started_at >= %s",
+                [since],
+            ).fetchone()
+        return int(row[0]), int(row[1])
+    except Exception:  # the progress line is a courtesy; never fail the job over it
+        return 0, 0
 
 
-def order(dags: list) -> list:
-    """Producers before consumers; otherwise alphabetical, as the DAG list shows them."""
-    remaining = sorted(dags, key=lambda d: d.dag_id)
-    produced_by = {d.dag_id: _assets_produced(d) for d in remaining}
-    done: list = []
-    while remaining:
-        ready = [
-            d for d in remaining
-            if not any(
-                _assets_consumed(d) & produced_by[o.dag_id] for o in remaining if o is not d
-            )
-        ]  # fmt: skip
-        if not ready:  # a cycle of assets: run the rest alphabetically rather than never
-            ready = remaining
-        done.extend(ready)
-        remaining = [d for d in remaining if d not in ready]
-    return done
+def _runs_since(api: AirflowApi, since: datetime) -> list[dict]:
+    """Runs queued since `since` (a run created then was updated then too)."""
+    runs = api.runs("~", limit=1000, updated_at_gte=since.isoformat())
+    stamp = since.strftime("%Y-%m-%dT%H:%M:%S")
+    return [r for r in runs if (r.get("queued_at") or "") >= stamp]
 
 
-def load_dags(dag_folder: str | None = None) -> list:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=dag_folder or str(settings.DAGS_DIR))  # examples: off by env
-    if bag.import_errors:
-        lines = [
-            f"  {path}: {err.strip().splitlines()[-1]}" for path, err in bag.import_errors.items()
-        ]
-        raise SystemExit("DAG 文件导入失败 (DAG files failed to import):\n" + "\n".join(lines))
-    return list(bag.dags.values())
+def _queued_asset_events(api: AirflowApi, dag_ids: list[str]) -> int:
+    total = 0
+    for dag_id in dag_ids:
+        try:
+            total += api.request("GET", f"dags/{dag_id}/assets/queuedEvents")["total_entries"]
+        except Exception:  # 404 when the DAG has none queued
+            pass
+    return total
 
 
-def run_all(only: list[str] | None, logical_date: datetime, say=print) -> list[dict]:
-    results = []
-    for dag in order(load_dags()):
-        if only and dag.dag_id not in only:
+def progress_line(api: AirflowApi, since: datetime, runs: list[dict]) -> str:
+    """What is running now, how many runs are done and how many rows have landed."""
+    running = [r for r in runs if r["state"] in ACTIVE]
+    done = [r for r in runs if r["state"] not in ACTIVE]
+    tasks = []
+    for r in running:
+        if r["state"] != "running":
             continue
-        say(f"    运行 {dag.dag_id} …")
-        started = time.monotonic()
-        run = dag.test(logical_date=logical_date)
-        state = str(getattr(run, "state", "unknown"))
-        results.append({
-            "dag_id": dag.dag_id,
-            "owner": dag.owner,
-            "state": state,
-            "seconds": round(time.monotonic() - started, 1),
-        })  # fmt: skip
-        say(f"    {dag.dag_id}: {state} ({results[-1]['seconds']} s)")
-    return results
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", nargs="*", help="DAG ids to run (default: all)")
-    parser.add_argument("--logical-date", help="ISO date-time (default: now, Asia/Shanghai)")
-    parser.add_argument("--summary", help="write the results as JSON to this file")
-    parser.add_argument("--log", help="send task output to this file, keep progress on screen")
-    args = parser.parse_args(argv)
-    tz = ZoneInfo(settings.TIMEZONE)
-    when = (
-        datetime.fromisoformat(args.logical_date).replace(tzinfo=tz)
-        if args.logical_date
-        else datetime.now(tz)
+        for ti in api.task_instances(r["dag_id"], r["dag_run_id"], state=["running"]):
+            tasks.append(f"{r['dag_id']}.{ti['task_id']}")
+    pulls, rows = _landed_since(since)
+    now = ", ".join(tasks[:4]) + (f" 等 {len(tasks)} 个" if len(tasks) > 4 else "")
+    return (
+        f"    [{datetime.now().strftime('%H:%M:%S')}] 已完成 {len(done)}/{len(runs)} 个运行；"
+        f"入库 {rows} 行（{pulls} 次拉取）；正在运行: {now or '（等待调度）'}"
     )
-    say = print
-    if args.log:
-        # Task logs (Airflow, dbt, Soda) go to the log file; only progress stays on the terminal.
-        terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8")
-        log = open(args.log, "a", encoding="utf-8")  # open for the life of the process
-        os.dup2(log.fileno(), sys.stdout.fileno())
-        os.dup2(log.fileno(), sys.stderr.fileno())
-
-        def say(text: str) -> None:
-            print(text, file=terminal, flush=True)
-
-    results = run_all(args.only, when, say)
-    if args.summary:
-        with open(args.summary, "w", encoding="utf-8") as f:
-            json.dump(results, f, ensure_ascii=False, indent=2)
-    return 0 if all(r["state"] == "success" for r in results) else 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def trigger_and_follow(
+    api: AirflowApi,
+    only: list[str] | None = None,
+    say: Callable[[str], None] = print,
+    every: float = 5,
+    timeout: float = 4 * 3600,
+    since: datetime | None = None,
+) -> list[dict]:
+    """Trigger the non-Asset DAGs, wait until every run they cause has finished; its runs."""
+    since = since or datetime.now(UTC)
+    dags = api.dags()
+    followers = [d["dag_id"] for d in dags if is_asset_driven(d)]
+    for d in dags:
+        if is_asset_driven(d) or (only and d["dag_id"] not in only):
+            continue
+        run = api.trigger(d["dag_id"], conf={}, logical_date=None)
+        say(f"    触发 {d['dag_id']} ({run['dag_run_id']})")
+    follow_until_idle(api, since, followers, say, every, timeout)
+    return _runs_since(api, since)
+
+
+def follow_until_idle(
+    api: AirflowApi,
+    since: datetime,
+    followers: list[str],
+    say: Callable[[str], None] = print,
+    every: float = 5,
+    timeout: float = 4 * 3600,
+) -> None:
+    """Until no run is queued or running and no Asset event waits (twice in a row)."""
+    deadline = time.monotonic() + timeout
+    idle, last, said_at = 0, "", 0.0
+    while True:
+        runs = _runs_since(api, since)
+        line = progress_line(api, since, runs)
+        # a line when something changed, and at least every HEARTBEAT seconds otherwise
+        if line.split("] ", 1)[1] != last or time.monotonic() - said_at >= HEARTBEAT:
+            say(line)
+            last, said_at = line.split("] ", 1)[1], time.monotonic()
+        # Collections the schedule starts meanwhile are not waited for (a busy timetable
+        # would keep the job going forever), but the Asset-driven runs they cause are.
+        ours = [r for r in runs if r["run_type"] != "scheduled" or r["dag_id"] in followers]
+        busy = any(r["state"] in ACTIVE for r in ours) or _queued_asset_events(api, followers)
+        idle = 0 if busy else idle + 1
+        if idle >= 2:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"DAG 运行 {timeout / 60:.0f} 分钟内未全部结束")
+        time.sleep(every)
+
+
+def summarise(runs: list[dict]) -> list[dict]:
+    """One row per run, oldest first: DAG, run, kind, state, true duration in seconds."""
+    rows = []
+    for r in sorted(runs, key=lambda r: r.get("start_date") or r["queued_at"]):
+        rows.append({
+            "dag_id": r["dag_id"],
+            "dag_display_name": r.get("dag_display_name") or r["dag_id"],
+            "run_id": r["dag_run_id"],
+            "run_type": r["run_type"],
+            "state": r["state"],
+            "seconds": round(r.get("duration") or 0, 1),
+        })  # fmt: skip
+    return rows

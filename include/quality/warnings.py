@@ -183,6 +183,45 @@ def sync_data_warnings(run_id: int, url: str | None = None) -> dict:
     return {"opened": opened, "updated": updated, "resolved": resolved}
 
 
+def connection_warning(subsystem_id: str, conn_id: str, message: str | None) -> int | None:
+    """A subsystem's Airflow connection is missing or wrong (message), or works again (None).
+
+    Opens (or refreshes) a data warning to the subsystem's collectors, or resolves it.
+    """
+    key = f"connection|{subsystem_id}|{conn_id}"
+    with psycopg.connect(connection.warehouse_url()) as conn:
+        if message is None:
+            row = conn.execute(
+                "select warning_id from quality.warnings"
+                " where warning_key = %s and status <> 'resolved'",
+                [key],
+            ).fetchone()
+            if row:
+                _resolve(conn, row[0], SYSTEM, f"连接 {conn_id} 已可用，采集恢复")
+            return row[0] if row else None
+        name = registry().subsystems[subsystem_id].name_zh
+        warning_id, _ = _open_or_update(
+            conn,
+            key,
+            {
+                "kind": "data",
+                "subsystem": subsystem_id,
+                "dataset": f"raw_{subsystem_id}",
+                "check_key": f"connection:{conn_id}",
+                "principle": "即时性",
+                "severity": "未通过",
+                "title": f"{name}：采集连接 {conn_id} 不可用，数据无法按时采集",
+                "detail": message,
+                "advice": "请信息中心在 Airflow 界面 管理 → 连接 中配置该连接后重新运行采集",
+                "departments": people.departments(subsystem_id),
+                "recipients": people.warned(subsystem_id),
+            },
+            None,
+            escalate_after_days(),
+        )
+    return warning_id
+
+
 def _qmo_people() -> list[dict]:
     return people.department_administrators(registry().quality_office)
 
