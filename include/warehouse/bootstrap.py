@@ -71,6 +71,15 @@ def apply_ddl(conn: psycopg.Connection) -> list[str]:
     return applied
 
 
+def prepare_database(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
+    """One warehouse database: raw schemas, platform tables, the key, every role's grants."""
+    schemas = ensure_schemas(conn)
+    ddl = apply_ddl(conn)
+    store_pii_key(conn)
+    roles.ensure(conn, registry())
+    return schemas, ddl
+
+
 def bootstrap(url: str | None = None) -> dict:
     """Ensure server, databases, roles, schemas and platform tables. Returns what it did."""
     url = url or connection.ensure_server()
@@ -79,10 +88,7 @@ def bootstrap(url: str | None = None) -> dict:
         conn.execute("select pg_advisory_lock(%s)", [BOOTSTRAP_LOCK])
         try:
             login_roles = ensure_roles(conn)
-            schemas = ensure_schemas(conn)
-            ddl = apply_ddl(conn)
-            store_pii_key(conn)
-            roles.ensure(conn, registry())
+            schemas, ddl = prepare_database(conn)
         finally:
             conn.execute("select pg_advisory_unlock(%s)", [BOOTSTRAP_LOCK])
     return {"warehouse": url, "raw_schemas": schemas, "ddl": ddl, "roles": login_roles}
