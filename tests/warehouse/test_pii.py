@@ -18,20 +18,7 @@ import pytest
 
 from include.rules import gb11643
 from include.warehouse import credentials
-
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
-
-
-def personal_data_in(text: str, phones: set[str] | None = None) -> list[str]:
-    """Clear 身份证号 (valid check digit) and mobile numbers found in a text.
-
-    Any 11-digit 1[3-9]… string looks like a mobile number (class and section ids do too);
-    given `phones` (the sandbox people's real numbers), only those count.
-    """
-    ids = [m for m in ID_NUMBER.findall(text) if gb11643.valid(m.upper())]
-    mobiles = [m for m in MOBILE.findall(text) if phones is None or m in phones]
-    return ids + mobiles
+from tests.security_scan import personal_data_in
 
 
 def sandbox_phones(sb) -> set[str]:
