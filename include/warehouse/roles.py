@@ -75,16 +75,22 @@ def _schemas(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
+WRITERS = (LOADER, TRANSFORMER, QUALITY)  # roles that create tables others must read
+
+
 def _read(conn, schema: str, role: str) -> None:
     _x(conn, "grant usage on schema {} to {}", schema, role)
     _x(conn, "grant select on all tables in schema {} to {}", schema, role)
     _x(conn, "alter default privileges in schema {} grant select on tables to {}", schema, role)
+    for owner in WRITERS:  # tables a writer role creates later are readable too
+        _x(conn, "alter default privileges for role {} in schema {} grant select on tables to {}",
+           owner, schema, role)  # fmt: skip
 
 
 def _write(conn, schema: str, role: str) -> None:
     _x(conn, "grant usage, create on schema {} to {}", schema, role)
-    _x(conn, "grant select, insert, update, delete, truncate on all tables in schema {} to {}",
-       schema, role)  # fmt: skip
+    _x(conn, "grant select, insert, update, delete, truncate, references on all tables in schema"
+       " {} to {}", schema, role)  # fmt: skip
     _x(conn, "grant usage, select, update on all sequences in schema {} to {}", schema, role)
     _x(conn, "alter default privileges in schema {} grant select, insert, update, delete, "
        "truncate on tables to {}", schema, role)  # fmt: skip

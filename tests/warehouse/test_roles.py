@@ -132,3 +132,22 @@ def test_every_login_needs_its_password(scoped):
 def test_secrets_are_owner_only(scoped):
     for path in credentials.secrets_dir().iterdir():
         assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_tables_the_loader_creates_are_read_by_transformer_and_quality(scoped):
+    with psycopg.connect(connection.role_url(roles.LOADER), autocommit=True) as conn:
+        conn.execute("drop table if exists raw_academic.sec_loader_made")
+        conn.execute(
+            "create table raw_academic.sec_loader_made (pull_id bigint"
+            " references landing.run_log (pull_id), v text)"
+        )
+    try:
+        for role in (roles.TRANSFORMER, roles.QUALITY):
+            with psycopg.connect(connection.role_url(role)) as conn:
+                assert conn.execute("select count(*) from raw_academic.sec_loader_made").fetchone()
+        with psycopg.connect(connection.role_url(roles.BI)) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("select count(*) from raw_academic.sec_loader_made")
+    finally:
+        with psycopg.connect(connection.role_url(roles.LOADER), autocommit=True) as conn:
+            conn.execute("drop table raw_academic.sec_loader_made")
