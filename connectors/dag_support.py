@@ -123,6 +123,13 @@ def checked_credentials(subsystem_id: str, spec: ApiSpec):
     return credentials_from_parts(conn.host, conn.login, conn.password, conn.schema, conn.port)
 
 
+def _loader_url() -> str:
+    """Collection writes raw_* and landing only: it logs in as xiaoben_loader (issue 15)."""
+    from include.warehouse import connection, roles
+
+    return connection.role_url(roles.LOADER)
+
+
 def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:
     """Task callable of `collect__<id>.<resource>`: one pull, its run-log row as the XCom."""
     from connectors.client import ApiError
@@ -141,6 +148,7 @@ def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:
             dag_id=f"collect__{subsystem_id}",
             run_id=getattr(dag_run, "run_id", None),
             credentials=creds,
+            db_url=_loader_url(),
         )
     except ApiError as exc:
         if "登录失败" in str(exc):  # the client's marker for credentials refused at login

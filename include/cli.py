@@ -111,17 +111,10 @@ def cmd_db(args) -> int:
 
 def bi_url() -> str:
     """The read-only BI role's URL (the one to give FineBI, Superset, Metabase …)."""
-    import os
-    from urllib.parse import quote, urlsplit, urlunsplit
-
     from include.warehouse import connection
-    from include.warehouse.bootstrap import BI_ROLE
+    from include.warehouse.roles import BI
 
-    parts = urlsplit(connection.warehouse_url())
-    password = os.environ.get("XIAOBEN_BI_PASSWORD")
-    auth = BI_ROLE + (f":{quote(password, safe='')}" if password else "")
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
+    return connection.role_url(BI)
 
 
 # -- service ------------------------------------------------------------------------------------

@@ -229,6 +229,7 @@ def connections(with_sandbox: bool) -> dict[str, dict]:
             "description": "本机邮件捕获服务 (mail catcher, .xiaoben/mail/)",
         }
     }
+    conns.update(warehouse_role_connections())
     if with_sandbox:
         from sandbox import SUBSYSTEMS, Sandbox
 
@@ -245,6 +246,27 @@ def connections(with_sandbox: bool) -> dict[str, dict]:
                 "description": f"{sid}: 校园沙箱 (campus sandbox)",
             }
     return conns
+
+
+def warehouse_role_connections() -> dict[str, dict]:
+    """`xiaoben_warehouse_<role>`: one connection per platform role, for the task that needs it."""
+    from urllib.parse import unquote, urlsplit
+
+    from include.warehouse import connection, roles
+
+    out = {}
+    for role in (roles.LOADER, roles.TRANSFORMER, roles.QUALITY, roles.QMO, roles.BI):
+        url = urlsplit(connection.role_url(role))
+        out[f"xiaoben_warehouse_{role.removeprefix('xiaoben_')}"] = {
+            "conn_type": "postgres",
+            "host": url.hostname,
+            "port": url.port or 5432,
+            "schema": url.path.lstrip("/"),
+            "login": role,
+            "password": unquote(url.password or ""),
+            "description": f"数据仓库角色 {role} (include/warehouse/roles.py)",
+        }
+    return out
 
 
 def import_connections(conns: dict[str, dict]) -> None:

@@ -10,6 +10,8 @@ single source of truth. From them come, checked in so auditors read the diffs:
 - the Soda contracts (`include/quality/contracts.py`), whose schema-drift list is the
   declared `fields:`;
 - the connection lines of `.env.example` (one per subsystem with an `api:` section);
+- the personal-data classes of the staging columns (`dbt_project/macros/pii_classes.sql`,
+  include/warehouse/pii.py), which the marts' masking and hashing macros read;
 - the dbt date-token macros (`dbt_project/macros/date_formats.sql`) from the one token table,
   `include/rules/dates.py`.
 
@@ -66,10 +68,11 @@ def env_example(reg: Registry) -> str | None:
 
 def _planned(reg: Registry) -> tuple[dict[Path, str], list[Path]]:
     from include.rules import dates
-    from include.warehouse import staging
+    from include.warehouse import pii, staging
 
     files, hand = staging.expected(reg)
     files[settings.DBT_DIR / "macros" / dates.DBT_MACROS] = dates.dbt_macros()
+    files[pii.MACRO_FILE] = pii.dbt_macro(reg)
     env = env_example(reg)
     if env is not None:
         files[ENV_EXAMPLE] = env

@@ -126,7 +126,7 @@ def test_missing_connection_fails_in_one_try_with_chinese_message_and_warns(serv
     assert f"资产管理系统（{NO_CONNECTION}）的 Airflow 连接 {conn_id} 未配置" in log
     assert "管理 → 连接" in log and f"AIRFLOW_CONN_{conn_id.upper()}" in log
 
-    url = f"postgresql://postgres@127.0.0.1:{env['XIAOBEN_PG_PORT']}/xiaoben"
+    url = _cli(env, "db", "url").stdout.strip()  # the owner's login (password in the state folder)
     with psycopg.connect(url) as conn:
         row = conn.execute(
             "select status, severity, detail, recipients from quality.warnings"
@@ -154,6 +154,26 @@ def test_safe_defaults_loopback_private_secrets_and_bi_url(service):
         assert (home / "airflow" / name).stat().st_mode & 0o777 == 0o600, name
 
     url = _cli(env, "db", "url", "--role", "bi").stdout.strip()
-    assert url.startswith("postgresql://xiaoben_bi@127.0.0.1:")
+    assert url.startswith("postgresql://xiaoben_bi:") and "@127.0.0.1:" in url
     with psycopg.connect(url) as conn:
         assert conn.execute("select current_user").fetchone()[0] == "xiaoben_bi"
+
+
+def test_no_secret_or_personal_data_in_the_tree_logs_or_mails(service):
+    """Issue 15 items 2 and 4: after real runs, the repository holds none of the secrets the
+    run used, and its task logs, component logs and mails hold neither those secrets nor a
+    clear 身份证号 or mobile number."""
+    from sandbox import Sandbox
+    from tests import security_scan as scan
+
+    home = service["home"]
+    secrets = scan.run_secrets(home)
+    assert len(secrets) >= 5  # role passwords, owner, PII key, Airflow keys, admin password
+    sandbox_secrets = [Sandbox.credentials(sid)[1] for sid in (SCHEDULED, NO_CONNECTION)]
+    assert scan.found_in(scan.repository_files(), secrets) == {}
+    outputs = scan.run_outputs(home)
+    assert any("logs" in p.parts for p in outputs)  # the task logs are there to scan
+    assert scan.found_in(outputs, secrets + sandbox_secrets) == {}
+    personal = {str(p): hits for p in outputs if (hits := scan.personal_data_in(p.read_text(
+        errors="replace")))}  # fmt: skip
+    assert personal == {}

@@ -35,3 +35,17 @@
         $grant$;
     {%- endif -%}
 {% endmacro %}
+
+{#- Row-level security of the department-scoped marts, which every build recreates
+    (private.scope_marts() in include/warehouse/ddl/005_private.sql). -#}
+{% macro scope_department_marts() %}
+    {%- if execute -%}
+        do $scope$
+        begin
+            if exists (select 1 from pg_proc where proname = 'scope_marts') then
+                perform private.scope_marts();
+            end if;
+        end
+        $scope$;
+    {%- endif -%}
+{% endmacro %}

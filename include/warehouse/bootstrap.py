@@ -1,6 +1,7 @@
 """Create what the platform needs on its PostgreSQL server; safe to run any number of times.
 
-Databases (warehouse, Airflow metadata), roles (the read-only BI role), one `raw_<id>` schema
+Databases (warehouse, Airflow metadata), roles (include/warehouse/roles.py, each with its
+own password), the personal-data key, one `raw_<id>` schema
 per subsystem file, then every `ddl/*.sql` file in name order. Those files hold the platform's
 own tables (run log, rejects, quality results …) and must themselves be idempotent; then the
 SQL forms of the data rules in `include/rules/` (the GB 11643 check).
@@ -8,7 +9,6 @@ SQL forms of the data rules in `include/rules/` (the GB 11643 check).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import psycopg
@@ -17,10 +17,10 @@ from psycopg import sql
 from include import settings
 from include.registry import registry
 from include.rules import gb11643
-from include.warehouse import connection
+from include.warehouse import connection, credentials, roles
 
 DDL_DIR = Path(__file__).parent / "ddl"
-BI_ROLE = "xiaoben_bi"
+BI_ROLE = roles.BI
 BOOTSTRAP_LOCK = 7_2021_1020  # advisory lock id: the date of the college's rules
 
 
@@ -34,18 +34,23 @@ def ensure_databases(url: str) -> None:
                              .format(sql.Identifier(db)))  # fmt: skip
 
 
-def ensure_roles(conn: psycopg.Connection) -> None:
-    """The BI role logs in with a password from the environment (none needed when embedded)."""
-    exists = conn.execute("select 1 from pg_roles where rolname = %s", [BI_ROLE]).fetchone()
-    if not exists:
-        conn.execute(sql.SQL("create role {} login").format(sql.Identifier(BI_ROLE)))
-    if password := os.environ.get("XIAOBEN_BI_PASSWORD"):
-        conn.execute(
-            sql.SQL("alter role {} password {}").format(
-                sql.Identifier(BI_ROLE), sql.Literal(password)
-            )
-        )
-    conn.execute(sql.SQL("revoke all on schema public from {}").format(sql.Identifier(BI_ROLE)))
+def ensure_roles(conn: psycopg.Connection) -> list[str]:
+    """Every role of include/warehouse/roles.py, each logging in with its own password."""
+    reg = registry()
+    roles.ensure_role(conn, roles.DEPARTMENTS, login=False)
+    for role in roles.login_roles(reg):
+        roles.ensure_role(conn, role)
+    return roles.login_roles(reg)
+
+
+def store_pii_key(conn: psycopg.Connection) -> None:
+    """The personal-data key into private.pii_key (refuses without one outside the demo)."""
+    ipad, opad = credentials.hmac_pads(credentials.pii_key())
+    conn.execute(
+        "insert into private.pii_key (ipad, opad) values (%s, %s) on conflict (singleton)"
+        " do update set ipad = excluded.ipad, opad = excluded.opad",
+        [ipad, opad],
+    )
 
 
 def ensure_schemas(conn: psycopg.Connection) -> list[str]:
@@ -66,6 +71,15 @@ def apply_ddl(conn: psycopg.Connection) -> list[str]:
     return applied
 
 
+def prepare_database(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
+    """One warehouse database: raw schemas, platform tables, the key, every role's grants."""
+    schemas = ensure_schemas(conn)
+    ddl = apply_ddl(conn)
+    store_pii_key(conn)
+    roles.ensure(conn, registry())
+    return schemas, ddl
+
+
 def bootstrap(url: str | None = None) -> dict:
     """Ensure server, databases, roles, schemas and platform tables. Returns what it did."""
     url = url or connection.ensure_server()
@@ -73,9 +87,8 @@ def bootstrap(url: str | None = None) -> dict:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("select pg_advisory_lock(%s)", [BOOTSTRAP_LOCK])
         try:
-            ensure_roles(conn)
-            schemas = ensure_schemas(conn)
-            ddl = apply_ddl(conn)
+            login_roles = ensure_roles(conn)
+            schemas, ddl = prepare_database(conn)
         finally:
             conn.execute("select pg_advisory_unlock(%s)", [BOOTSTRAP_LOCK])
-    return {"warehouse": url, "raw_schemas": schemas, "ddl": ddl}
+    return {"warehouse": url, "raw_schemas": schemas, "ddl": ddl, "roles": login_roles}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 
@@ -43,6 +43,16 @@ def with_db(url: str, dbname: str) -> str:
 def warehouse_url() -> str:
     url = configured_url()
     return url if url else embedded().url(settings.warehouse_db())
+
+
+def role_url(role: str) -> str:
+    """The warehouse URL logging in as one of the platform's roles (include/warehouse/roles.py)."""
+    from include.warehouse import credentials
+
+    parts = urlsplit(warehouse_url())
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    auth = f"{role}:{quote(credentials.password(role), safe='')}"
+    return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
 
 
 def airflow_url() -> str:

@@ -35,7 +35,15 @@ SERVER_SETTINGS = {
     "max_wal_size": "2GB",
     "timezone": "Asia/Shanghai",
     "log_timezone": "Asia/Shanghai",
+    "password_encryption": "scram-sha-256",
 }
+# Every connection, socket or loopback, proves its password (no `trust`): the roles of
+# include/warehouse/roles.py are only worth something if nobody can log in as another.
+HBA = """# 由平台写入 (written by include/warehouse/embedded.py): no trust, passwords only
+local   all  all                 scram-sha-256
+host    all  all  127.0.0.1/32   scram-sha-256
+host    all  all  ::1/128        scram-sha-256
+"""
 
 
 class EmbeddedError(RuntimeError):
@@ -52,7 +60,13 @@ class EmbeddedPostgres:
         return self.datadir.parent / "postgres.log"
 
     def url(self, dbname: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+        return f"postgresql://postgres:{self.password()}@127.0.0.1:{self.port}/{dbname}"
+
+    def password(self) -> str:
+        """The superuser's password, generated into the state folder (mode 0600)."""
+        from include.warehouse import credentials
+
+        return credentials.password("postgres")
 
     # -- lifecycle -------------------------------------------------------------------------
     def status(self) -> str:
@@ -78,6 +92,27 @@ class EmbeddedPostgres:
                 f"嵌入式 PostgreSQL 启动失败 (port {self.port}, data {self.datadir}). "
                 f"Is the port taken? Set XIAOBEN_PG_PORT to another port.\n{res.stderr}\n{tail}"
             )
+        self._require_passwords()
+
+    def _require_passwords(self) -> None:
+        """Switch a server an older version initialised with `trust` to passwords (once)."""
+        hba = self.datadir / "pg_hba.conf"
+        if hba.read_text() == HBA:
+            return
+        import psycopg
+        from psycopg import sql
+
+        rules = [line.split() for line in hba.read_text().splitlines() if line.strip()[:1] != "#"]
+        if any(
+            "trust" in rule for rule in rules
+        ):  # the superuser gets its password before the door closes
+            with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres") as conn:
+                conn.execute("set password_encryption = 'scram-sha-256'")
+                conn.execute(sql.SQL("alter role postgres password {}").format(self.password()))
+        hba.write_text(HBA)
+        if self._user():
+            shutil.chown(hba, self._user(), self._user())
+        self._pg_ctl(["reload"])
 
     def stop(self) -> None:
         if self.is_running():
@@ -97,19 +132,29 @@ class EmbeddedPostgres:
             _open_path_for(self.datadir, BIN.parent)
             for p in (self.datadir, self.datadir.parent):
                 shutil.chown(p, user, user)
-        res = self._run(
-            BIN / "initdb",
-            [
-                "-D",
-                str(self.datadir),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-                "--no-instructions",
-            ],
-        )
+        pwfile = self.datadir.parent / ".initdb-password"
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.password() + "\n")
+        if user:
+            shutil.chown(pwfile, user, user)
+        try:
+            res = self._run(
+                BIN / "initdb",
+                [
+                    "-D",
+                    str(self.datadir),
+                    "-U",
+                    "postgres",
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-instructions",
+                ],
+            )
+        finally:
+            pwfile.unlink()
         if res.returncode != 0:
             raise EmbeddedError(f"initdb failed in {self.datadir}:\n{res.stderr}")
         conf = self.datadir / "postgresql.auto.conf"

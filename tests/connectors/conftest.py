@@ -75,7 +75,7 @@ def campus():
 
 def fresh_database(server_url: str, name: str) -> str:
     """Drop and create database `name`, apply the platform's DDL, return its URL."""
-    from include.warehouse.bootstrap import apply_ddl, ensure_roles, ensure_schemas
+    from include.warehouse.bootstrap import ensure_roles, prepare_database
 
     with psycopg.connect(connection.with_db(server_url, "postgres"), autocommit=True) as conn:
         ident = sql.Identifier(name)
@@ -84,8 +84,7 @@ def fresh_database(server_url: str, name: str) -> str:
     url = connection.with_db(server_url, name)
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_roles(conn)
-        ensure_schemas(conn)
-        apply_ddl(conn)
+        prepare_database(conn)
     return url
 
 

@@ -46,7 +46,7 @@ def sandbox_url():
 
 @pytest.fixture(scope="module")
 def dag_db(warehouse_url) -> str:
-    from include.warehouse.bootstrap import apply_ddl, ensure_roles
+    from include.warehouse.bootstrap import ensure_roles, prepare_database
 
     name = "collect_dag_run_test"
     with psycopg.connect(connection.with_db(warehouse_url, "postgres"), autocommit=True) as c:
@@ -55,7 +55,7 @@ def dag_db(warehouse_url) -> str:
     url = connection.with_db(warehouse_url, name)
     with psycopg.connect(url, autocommit=True) as c:
         ensure_roles(c)
-        apply_ddl(c)
+        prepare_database(c)
     return url
 
 

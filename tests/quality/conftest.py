@@ -32,7 +32,7 @@ RESOURCES = [
 
 def fresh_database(server_url: str, name: str) -> str:
     """Drop and create database `name` on the server, bootstrap it, return its URL."""
-    from include.warehouse.bootstrap import apply_ddl, ensure_roles, ensure_schemas
+    from include.warehouse.bootstrap import ensure_roles, prepare_database
 
     admin = connection.with_db(server_url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -42,8 +42,7 @@ def fresh_database(server_url: str, name: str) -> str:
     url = connection.with_db(server_url, name)
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_roles(conn)
-        ensure_schemas(conn)
-        apply_ddl(conn)
+        prepare_database(conn)
     return url
 
 

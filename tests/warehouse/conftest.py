@@ -68,8 +68,7 @@ def _fresh_database(server_url: str) -> str:
         )
     url = connection.with_db(server_url, DB)
     with psycopg.connect(url, autocommit=True) as conn:
-        bootstrap.ensure_schemas(conn)
-        bootstrap.apply_ddl(conn)
+        bootstrap.prepare_database(conn)
     return url
 
 

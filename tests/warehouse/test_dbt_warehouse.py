@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from include.rules import codes
+from include.warehouse import connection
 from include.warehouse.bootstrap import BI_ROLE
 
 pytestmark = pytest.mark.slow
@@ -180,7 +181,7 @@ def test_data_responsibility_answers_who_is_responsible(campus):
 
 
 def test_bi_role_reads_marts_and_comments_but_not_raw_or_staging(campus):
-    url = campus.db_url.replace("://postgres@", f"://{BI_ROLE}@", 1)
+    url = connection.with_db(connection.role_url(BI_ROLE), campus.db_url.rsplit("/", 1)[1])
     with psycopg.connect(url) as conn:
         count = conn.execute("select count(*) from marts.dim_students").fetchone()[0]
         assert count > 0

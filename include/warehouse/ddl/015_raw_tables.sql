@@ -16,7 +16,10 @@ language plpgsql as $fn$
 declare
     t text := format('%I.%I', raw_schema, raw_table);
 begin
-    execute format('create schema if not exists %I', raw_schema);
+    if not exists (select 1 from pg_namespace where nspname = raw_schema) then
+        -- the bootstrap makes every raw schema; the loader role may not create schemas
+        execute format('create schema %I', raw_schema);
+    end if;
     execute format(
         'create table if not exists %s ('
         ' pull_id bigint not null references landing.run_log (pull_id),'

@@ -1,0 +1,166 @@
+"""The warehouse's database roles: least privilege, one login each (issue 15, item 1).
+
+- xiaoben_loader: reads and writes raw_*, landing.
+- xiaoben_transformer: reads raw_*, landing, quality (holds); writes staging, intermediate,
+  marts, snapshots, seeds.
+- xiaoben_quality: reads everything; writes quality.
+- xiaoben_qmo (质管办): reads everything but clear personal data.
+- xiaoben_bi: reads marts (personal data masked or HMAC'd).
+- xiaoben_dept_<code>: marts rows of its own 院系/部门; quality results and warnings of its own
+  subsystems (row-level security).
+
+Clear personal data lives in raw_*, landing, staging and intermediate only; so only the
+loader and the transformer (and the bootstrapping owner) can read it. The personal-data key is
+in schema `private`, which no role can read; only the transformer may call
+`private.pii_hmac()` (include/warehouse/ddl/005_private.sql).
+
+Department roles are members of the group `xiaoben_departments`; row-level security on
+department-scoped tables compares a row's department code with the role's name
+(`xiaoben_dept_<code>`), so the policy needs no lookup the role could tamper with. Every role
+logs in with its own password (include/warehouse/credentials.py). Idempotent.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from include.registry import Registry
+from include.warehouse import credentials
+
+LOADER, TRANSFORMER, QUALITY, QMO, BI = (
+    "xiaoben_loader", "xiaoben_transformer", "xiaoben_quality", "xiaoben_qmo", "xiaoben_bi",
+)  # fmt: skip
+DEPARTMENTS = "xiaoben_departments"  # group of the department roles (no login)
+CLEAR_PII = ("landing", "staging", "intermediate", "snapshots")  # plus every raw_* schema
+TRANSFORMED = ("staging", "intermediate", "marts", "snapshots", "seeds")
+# Department-scoped marts: private.scope_marts() (ddl/005_private.sql), run after every dbt build.
+RLS_QUALITY = ("quality.check_results", "quality.warnings")  # scoped by subsystem
+
+
+def department_role(code: str) -> str:
+    return f"xiaoben_dept_{code}"
+
+
+def login_roles(reg: Registry) -> list[str]:
+    depts = [department_role(d.code) for d in reg.departments.values() if d.code]
+    return [LOADER, TRANSFORMER, QUALITY, QMO, BI, *depts]
+
+
+def _ident(name: str) -> sql.Identifier:
+    return sql.Identifier(*name.split("."))
+
+
+def _x(conn: psycopg.Connection, template: str, *names: str) -> None:
+    conn.execute(sql.SQL(template).format(*[_ident(n) for n in names]))
+
+
+def ensure_role(conn: psycopg.Connection, role: str, login: bool = True) -> None:
+    if not conn.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone():
+        _x(conn, "create role {}", role)
+    if login:
+        conn.execute(
+            sql.SQL("alter role {} login password {}").format(
+                sql.Identifier(role), sql.Literal(credentials.password(role))
+            )
+        )
+    _x(conn, "revoke all on schema public from {}", role)
+
+
+def _schemas(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute(
+        "select nspname from pg_namespace where nspname not like 'pg\\_%'"
+        " and nspname not in ('information_schema', 'public', 'private')"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+WRITERS = (LOADER, TRANSFORMER, QUALITY)  # roles that create tables others must read
+
+
+def _read(conn, schema: str, role: str) -> None:
+    _x(conn, "grant usage on schema {} to {}", schema, role)
+    _x(conn, "grant select on all tables in schema {} to {}", schema, role)
+    _x(conn, "alter default privileges in schema {} grant select on tables to {}", schema, role)
+    for owner in WRITERS:  # tables a writer role creates later are readable too
+        _x(conn, "alter default privileges for role {} in schema {} grant select on tables to {}",
+           owner, schema, role)  # fmt: skip
+
+
+def _write(conn, schema: str, role: str) -> None:
+    _x(conn, "grant usage, create on schema {} to {}", schema, role)
+    _x(conn, "grant select, insert, update, delete, truncate, references on all tables in schema"
+       " {} to {}", schema, role)  # fmt: skip
+    _x(conn, "grant usage, select, update on all sequences in schema {} to {}", schema, role)
+    _x(conn, "alter default privileges in schema {} grant select, insert, update, delete, "
+       "truncate on tables to {}", schema, role)  # fmt: skip
+    _x(conn, "alter default privileges in schema {} grant usage, select, update on sequences "
+       "to {}", schema, role)  # fmt: skip
+
+
+def grant(conn: psycopg.Connection, reg: Registry) -> None:
+    """Every role's privileges, from the table in the module docstring."""
+    schemas = _schemas(conn)
+    raw = [s for s in schemas if s.startswith("raw_")]
+    for s in [*raw, "landing"]:
+        _write(conn, s, LOADER)
+        _read(conn, s, TRANSFORMER)
+    for s in TRANSFORMED:
+        if s in schemas:
+            _write(conn, s, TRANSFORMER)
+    _read(conn, "quality", TRANSFORMER)  # holds decide what is publishable
+    for s in schemas:
+        _read(conn, s, QUALITY)
+    _write(conn, "quality", QUALITY)
+    for s in schemas:
+        if s in raw or s in CLEAR_PII:
+            for role in (QMO, BI, DEPARTMENTS):
+                _x(conn, "revoke all on schema {} from {}", s, role)
+                _x(conn, "revoke all on all tables in schema {} from {}", s, role)
+        else:
+            _read(conn, s, QMO)
+    _read(conn, "marts", BI)
+    for s in ("marts", "quality"):
+        _x(conn, "grant usage on schema {} to {}", s, DEPARTMENTS)
+    _x(conn, "grant usage on schema {} to {}", "private", TRANSFORMER)
+    conn.execute("revoke all on function private.pii_hmac(text) from public")
+    _x(conn, "grant execute on function private.pii_hmac(text) to {}", TRANSFORMER)
+    department_access(conn, reg)
+
+
+def department_access(conn: psycopg.Connection, reg: Registry) -> None:
+    """Department roles: SELECT on the scoped tables, rows limited by policy (RLS)."""
+    conn.execute("delete from private.subsystem_departments")
+    with conn.cursor() as cur:
+        cur.executemany(
+            "insert into private.subsystem_departments (subsystem, department_code)"
+            " values (%s, %s) on conflict do nothing",
+            [
+                (s.id, reg.departments[name].code)
+                for s in reg.subsystems.values()
+                for name in (*s.organising_departments, *s.managing_departments)
+                if name in reg.departments and reg.departments[name].code
+            ],
+        )
+    for table in RLS_QUALITY:
+        _x(conn, "grant select on {} to {}", table, DEPARTMENTS)
+        _x(conn, "alter table {} enable row level security", table)
+        _x(conn, "drop policy if exists whole_school on {}", table)
+        _x(conn, "create policy whole_school on {} for all to {}, {}, {}, {} using (true)",
+           table, QUALITY, QMO, TRANSFORMER, BI)  # fmt: skip
+        _x(conn, "drop policy if exists own_subsystems on {}", table)
+        _x(conn, "create policy own_subsystems on {} for select to {} using "
+           "(private.my_subsystem(subsystem))", table, DEPARTMENTS)  # fmt: skip
+    conn.execute("select private.scope_marts()")
+
+
+def ensure(conn: psycopg.Connection, reg: Registry) -> list[str]:
+    """Create the roles and grant their privileges; returns the login roles."""
+    roles = login_roles(reg)
+    ensure_role(conn, DEPARTMENTS, login=False)
+    for role in roles:
+        ensure_role(conn, role)
+        if role.startswith("xiaoben_dept_"):
+            _x(conn, "grant {} to {}", DEPARTMENTS, role)
+    grant(conn, reg)
+    return roles

@@ -1,0 +1,153 @@
+"""Least privilege with real logins (issue 15, item 1): every role × object × expected.
+
+Each role connects with its own password (include/warehouse/credentials.py) to the
+bootstrapped warehouse; a permitted statement must work, a forbidden one must be refused by
+PostgreSQL. Department roles see only their own rows (row-level security).
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from include.warehouse import connection, credentials, roles
+
+DEPT = roles.department_role("108")  # 设计创新学院: organises major_development, not finance
+OTHER_DEPT = roles.department_role("208")  # 财务处: manages finance
+
+# (role, statement, allowed)
+MATRIX = [
+    (roles.LOADER, "insert into raw_academic.sec_probe values ('x')", True),
+    (roles.LOADER, "select * from landing.run_log limit 1", True),
+    (roles.LOADER, "select * from marts.dim_students", False),
+    (roles.LOADER, "select * from staging.sec_probe", False),
+    (roles.LOADER, "create table marts.sec_loader (x int)", False),
+    (roles.LOADER, "select * from private.pii_key", False),
+    (roles.TRANSFORMER, "select * from raw_academic.sec_probe", True),
+    (roles.TRANSFORMER, "create table marts.sec_made (x int); drop table marts.sec_made", True),
+    (roles.TRANSFORMER, "select private.pii_hmac('430102200501010253')", True),
+    (roles.TRANSFORMER, "insert into raw_academic.sec_probe values ('x')", False),
+    (roles.TRANSFORMER, "select * from private.pii_key", False),
+    (roles.QUALITY, "select * from raw_academic.sec_probe", True),
+    (roles.QUALITY, "select * from staging.sec_probe", True),
+    (roles.QUALITY, "select * from marts.dim_students", True),
+    (roles.QUALITY, "create table quality.sec_q (x int); drop table quality.sec_q", True),
+    (roles.QUALITY, "insert into raw_academic.sec_probe values ('x')", False),
+    (roles.QUALITY, "select * from private.pii_key", False),
+    (roles.QUALITY, "select private.pii_hmac('430102200501010253')", False),
+    (roles.QMO, "select * from marts.dim_students", True),
+    (roles.QMO, "select * from quality.warnings", True),
+    (roles.QMO, "select * from raw_academic.sec_probe", False),
+    (roles.QMO, "select * from staging.sec_probe", False),
+    (roles.QMO, "select * from landing.run_log", False),
+    (roles.QMO, "select private.pii_hmac('430102200501010253')", False),
+    (roles.QMO, "create table marts.sec_qmo (x int)", False),
+    (roles.BI, "select * from marts.dim_students", True),
+    (roles.BI, "select * from quality.warnings", False),
+    (roles.BI, "select * from raw_academic.sec_probe", False),
+    (roles.BI, "select * from staging.sec_probe", False),
+    (roles.BI, "select * from landing.run_log", False),
+    (roles.BI, "select * from private.pii_key", False),
+    (roles.BI, "select private.pii_hmac('430102200501010253')", False),
+    (roles.BI, "delete from marts.dim_students", False),
+    (DEPT, "select * from marts.dim_students", True),
+    (DEPT, "select * from quality.warnings", True),
+    (DEPT, "select * from raw_academic.sec_probe", False),
+    (DEPT, "select * from staging.sec_probe", False),
+    (DEPT, "select * from private.subsystem_departments", False),
+    (DEPT, "delete from quality.warnings", False),
+]
+
+
+@pytest.fixture(scope="module")
+def scoped(warehouse_url):
+    """Probe tables in each layer (made by the owner, as dbt and landing make theirs)."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("create table if not exists raw_academic.sec_probe (v text)")
+        conn.execute("create schema if not exists staging")
+        conn.execute("create table if not exists staging.sec_probe (v text)")
+        conn.execute("drop table if exists marts.dim_students")
+        conn.execute("create table marts.dim_students (student_id text, org_unit_code text)")
+        conn.execute("insert into marts.dim_students values ('s1', '108'), ('s2', '208')")
+        conn.execute("delete from quality.warnings where warning_key like 'sec_%'")
+        for sid in ("major_development", "finance"):
+            conn.execute(
+                "insert into quality.warnings (kind, warning_key, subsystem, severity, title)"
+                " values ('data', %s, %s, 'warning', 'probe')",
+                [f"sec_{sid}", sid],
+            )
+        conn.execute("select private.scope_marts()")  # what dbt's on-run-end does
+    from include.warehouse.bootstrap import bootstrap
+
+    bootstrap()  # grants again: the staging schema made above is now covered
+    yield warehouse_url
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("drop table marts.dim_students")
+        conn.execute("delete from quality.warnings where warning_key like 'sec_%'")
+
+
+@pytest.mark.parametrize(("role", "statement", "allowed"), MATRIX)
+def test_role_matrix(scoped, role, statement, allowed):
+    with psycopg.connect(connection.role_url(role)) as conn:
+        try:
+            conn.execute(statement)
+            worked = True
+        except psycopg.errors.InsufficientPrivilege:
+            worked = False
+        conn.rollback()
+    assert worked == allowed, f"{role}: {statement}"
+
+
+def test_department_sees_only_its_own_rows(scoped):
+    def rows(role, query):
+        with psycopg.connect(connection.role_url(role)) as conn:
+            return sorted(r[0] for r in conn.execute(query))
+
+    students = "select org_unit_code from marts.dim_students"
+    warnings = "select subsystem from quality.warnings where warning_key like 'sec_%'"
+    assert rows(DEPT, students) == ["108"]
+    assert rows(OTHER_DEPT, students) == ["208"]
+    assert rows(DEPT, warnings) == ["major_development"]
+    assert rows(OTHER_DEPT, warnings) == ["finance"]
+    assert rows(roles.QMO, students) == ["108", "208"]
+    assert rows(roles.BI, students) == ["108", "208"]
+
+
+def test_every_login_needs_its_password(scoped):
+    """No trust: a role without its password, or with another's, is refused."""
+    if connection.configured_url():
+        pytest.skip("authentication is the configured server's")
+    wrong = connection.role_url(roles.BI).replace(
+        credentials.password(roles.BI), credentials.password(roles.LOADER)
+    )
+    no_password = connection.role_url(roles.BI).split(":", 2)
+    no_password = f"{no_password[0]}:{no_password[1]}@{connection.role_url(roles.BI).split('@')[1]}"
+    for url in (wrong, no_password, connection.warehouse_url().replace(
+        f":{connection.embedded().password()}@", "@"
+    )):  # fmt: skip
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(url).close()
+
+
+def test_secrets_are_owner_only(scoped):
+    for path in credentials.secrets_dir().iterdir():
+        assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_tables_the_loader_creates_are_read_by_transformer_and_quality(scoped):
+    with psycopg.connect(connection.role_url(roles.LOADER), autocommit=True) as conn:
+        conn.execute("drop table if exists raw_academic.sec_loader_made")
+        conn.execute(
+            "create table raw_academic.sec_loader_made (pull_id bigint"
+            " references landing.run_log (pull_id), v text)"
+        )
+    try:
+        for role in (roles.TRANSFORMER, roles.QUALITY):
+            with psycopg.connect(connection.role_url(role)) as conn:
+                assert conn.execute("select count(*) from raw_academic.sec_loader_made").fetchone()
+        with psycopg.connect(connection.role_url(roles.BI)) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("select count(*) from raw_academic.sec_loader_made")
+    finally:
+        with psycopg.connect(connection.role_url(roles.LOADER), autocommit=True) as conn:
+            conn.execute("drop table raw_academic.sec_loader_made")
