@@ -23,8 +23,9 @@ from datetime import timedelta
 import pendulum
 from airflow.providers.standard.operators.hitl import HITLEntryOperator, HITLOperator
 from airflow.providers.standard.operators.python import PythonOperator
-from airflow.sdk import DAG, CronTriggerTimetable, Param
+from airflow.sdk import DAG, Param
 
+from include import settings
 from include.assessment import tasks
 from include.assessment.compute import departments
 
@@ -51,7 +52,7 @@ with DAG(
     dag_id="assessment__yearly",
     dag_display_name="年终考核（各部门数据工作）",
     description="质管办录入 (a) 项，计算 (b)(c)(d) 项，排名、标记不得参与评优评先并发送报告",
-    schedule=CronTriggerTimetable("0 8 10 9 *", timezone="Asia/Shanghai"),
+    schedule=settings.timetable("0 8 10 9 *"),
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,

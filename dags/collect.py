@@ -26,9 +26,10 @@ from datetime import timedelta
 import pendulum
 from airflow.exceptions import AirflowFailException
 from airflow.providers.standard.operators.python import PythonOperator
-from airflow.sdk import DAG, CronTriggerTimetable, Param, get_parsing_context
+from airflow.sdk import DAG, Param, get_parsing_context
 
 from connectors.dag_support import doc_md, raw_asset, run_pull
+from include import settings
 from include.registry import registry_and_errors
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
@@ -96,7 +97,7 @@ for sid, s in registry.subsystems.items():
         dag_id=dag_id,
         dag_display_name=f"采集：{s.name_zh}",
         description=f"采集{s.name_zh}：{s.content}"[:200],
-        schedule=CronTriggerTimetable(s.cron, timezone=s.timezone),
+        schedule=settings.timetable(s.cron, s.timezone),
         start_date=START,
         catchup=False,
         max_active_runs=1,

@@ -22,8 +22,9 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.standard.operators.python import PythonOperator
-from airflow.sdk import DAG, CronTriggerTimetable, Param
+from airflow.sdk import DAG, Param
 
+from include import settings
 from include.registry import registry
 from include.reports import tasks
 
@@ -43,7 +44,7 @@ for dag_id, name, kind, period_kind, cron in REPORTS:
         dag_id=dag_id,
         dag_display_name=name,
         description=f"{name}：生成 HTML 与 PDF、登记并发送邮件",
-        schedule=CronTriggerTimetable(cron, timezone="Asia/Shanghai"),
+        schedule=settings.timetable(cron),
         start_date=START,
         catchup=False,
         max_active_runs=1,

@@ -23,9 +23,19 @@ def is_asset_driven(dag: dict) -> bool:
     return "asset" in (dag.get("timetable_summary") or "").lower()
 
 
+def _tags(dag: dict) -> set[str]:
+    return {t["name"] if isinstance(t, dict) else t for t in dag.get("tags") or []}
+
+
 def reads_marts(dag: dict) -> bool:
     """Report DAGs read the built marts: the demo triggers them after the first wave."""
-    return "reports" in {t["name"] if isinstance(t, dict) else t for t in dag.get("tags") or []}
+    return "reports" in _tags(dag)
+
+
+def first_wave(dag: dict) -> bool:
+    """The collections. DAGs a person answers (release, acknowledge, corrections, assessment
+    forms) are started by the people the sandbox plays, with what they fill in, not empty."""
+    return "collect" in _tags(dag)
 
 
 def _landed_since(since: datetime) -> tuple[int, int]:
@@ -94,7 +104,7 @@ def trigger_and_follow(
     for d in dags:
         if is_asset_driven(d) or (only and d["dag_id"] not in only):
             continue
-        if only is None and reads_marts(d):  # reports: after the warehouse is built
+        if only is None and not first_wave(d):  # reports after the warehouse; people's DAGs
             continue
         run = api.trigger(d["dag_id"], conf={}, logical_date=None)
         say(f"    触发 {d['dag_id']} ({run['dag_run_id']})")

@@ -34,3 +34,17 @@ def airflow_db() -> str:
 
 def embedded_port() -> int:
     return int(os.environ.get("XIAOBEN_PG_PORT", "54329"))
+
+
+def timetable(cron: str, timezone: str = "Asia/Shanghai"):
+    """A DAG's time schedule, or None while the main job runs (XIAOBEN_SCHEDULES=off).
+
+    `./run demo` triggers every DAG itself and waits for what follows; schedules firing meanwhile
+    would start new collection → quality → warehouse chains and keep it from ever ending.
+    `./run up` (daily use) always runs with the schedules on.
+    """
+    from airflow.sdk import CronTriggerTimetable
+
+    if os.environ.get("XIAOBEN_SCHEDULES", "on") == "off":
+        return None
+    return CronTriggerTimetable(cron, timezone=timezone)

@@ -2,7 +2,7 @@
 
 It starts the service (embedded PostgreSQL, sandbox, mail catcher, Airflow's api-server,
 scheduler, dag-processor, triggerer) on free ports under a temporary XIAOBEN_HOME, runs every
-DAG through the real scheduler, stops the service (`--stop`), and must leave every run
+DAG through the real scheduler, reads the warehouse, stops the service, and must leave every run
 successful and every subsystem collected.
 """
 
@@ -37,7 +37,7 @@ def test_demo_runs_every_dag_and_collects_every_subsystem(tmp_path, free_port):
     try:
         out = subprocess.run(
             [sys.executable, "-m", "include.cli", "demo", "--scale", "300", "--days", "3",
-             "--stop"],
+             "--clean"],
             cwd=settings.ROOT, env=env, capture_output=True, text=True, timeout=1800,
         )  # fmt: skip
         assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
@@ -47,7 +47,11 @@ def test_demo_runs_every_dag_and_collects_every_subsystem(tmp_path, free_port):
         assert not [r for r in runs if r["state"] == "failed"]
         dag_ids = {r["dag_id"] for r in runs if r["state"] == "success"}
         assert {f"collect__{sid}" for sid in registry().subsystems} <= dag_ids
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/xiaoben") as conn:
+        url = subprocess.run(
+            [sys.executable, "-m", "include.cli", "db", "url"], cwd=settings.ROOT, env=env,
+            capture_output=True, text=True, check=True,
+        ).stdout.strip().splitlines()[-1]  # fmt: skip
+        with psycopg.connect(url) as conn:
             collected = {
                 row[0]
                 for row in conn.execute(
