@@ -28,6 +28,9 @@ from airflow.sdk import DAG, Param
 from include import settings
 from include.assessment import tasks
 from include.assessment.compute import departments
+from include.registry import registry
+
+QUALITY_OFFICE = registry().quality_office
 
 FORM_PARAMS = {
     d: Param(
@@ -56,7 +59,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "质管办", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={"owner": QUALITY_OFFICE, "retries": 2, "retry_delay": timedelta(minutes=5)},
     tags=["assessment", "考核"],
     doc_md=__doc__,
     params={
@@ -91,7 +94,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
-    default_args={"owner": "质管办", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={"owner": QUALITY_OFFICE, "retries": 2, "retry_delay": timedelta(minutes=5)},
     tags=["assessment", "考核"],
     doc_md="""部门在 rules.yml 规定的申诉期内，对考核报告中被标记的事实（按事实编号）提出申诉；
 质管办在 **裁决申诉** 表单中选择“申诉成立”或“驳回申诉”并写明理由（录入人与时间自动记录）。

@@ -24,6 +24,9 @@ from airflow.sdk import DAG
 
 from include.corrections import tasks
 from include.corrections.operators import ReviewStep, SignStep
+from include.registry import registry
+
+QUALITY_OFFICE = registry().quality_office
 
 STEPS = [  # (task id, display name)
     ("organising_head", "组织部门负责人签署"),
@@ -38,7 +41,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
-    default_args={"owner": "质管办", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args={"owner": QUALITY_OFFICE, "retries": 2, "retry_delay": timedelta(seconds=30)},
     tags=["corrections", "更正"],
     doc_md=__doc__,
 ):
@@ -63,7 +66,7 @@ with DAG(
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
-    default_args={"owner": "质管办", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args={"owner": QUALITY_OFFICE, "retries": 2, "retry_delay": timedelta(seconds=30)},
     tags=["corrections", "审核"],
     # conf {"subsystem": "academic", "period": "2026-09"}: not DAG params, which Airflow would
     # merge into the reviewer's form.
