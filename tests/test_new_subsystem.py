@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -142,6 +143,7 @@ def test_a_new_subsystem_file_goes_from_api_to_the_responsibility_mart(
         XIAOBEN_DATABASE_URL=connection.with_db(warehouse_url, db),
         XIAOBEN_WAREHOUSE_DB=db,
         XIAOBEN_AIRFLOW_DB=f"{db}_airflow",
+        XIAOBEN_PII_KEY=secrets.token_urlsafe(32),  # a configured server needs the key, as in .env
     )
     run = str(project / "run")
 
