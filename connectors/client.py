@@ -10,8 +10,10 @@ Everything vendor-specific comes from the `api:` section of the subsystem's YAML
   200 (a maintenance or login page) are retried with exponential backoff and jitter, honouring
   `Retry-After` and any wait the YAML points at in the body (DingTalk's gateway `wait`);
   the YAML's `responses.rules` map a vendor's status codes and error codes to `refresh` (log in
-  again, then retry), `retry` or `fail`; a response that fails `responses.success` fails; an
-  error is one line naming subsystem, resource, method and URL (without its query);
+  again, then retry), `retry`, `fail` or `not_submitted` (the source has not submitted its data:
+  the pull ends at once, no retries, with the vendor's message); a response that fails
+  `responses.success` fails; an error is one line naming subsystem, resource, method and URL
+  (without its query);
 - a per-subsystem rate limit (requests per second, shared by every client of the process);
 - pagination: one class per `pagination.type` in `connectors/paginators.py` (`page_number`,
   `offset`, `cursor`, `next_link`, `single`); `Client.pages` gives it a `fetch`.
@@ -47,6 +49,18 @@ MAX_REFRESHES = 5
 
 class ApiError(RuntimeError):
     """A request failed for good (not retryable, or still failing after every attempt)."""
+
+
+class NotSubmitted(ApiError):
+    """The source has not submitted this period's data yet (a deadline missed at the source).
+
+    Not a fault of the link: retrying cannot help until the department submits, so the pull
+    ends at once with the vendor's own words (`message`) and is recorded as a timeliness finding.
+    """
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"{where} 数据尚未报送 (not yet submitted): {message}")
+        self.message = message
 
 
 class _Retry(Exception):
@@ -425,6 +439,8 @@ class Client:
             raise _Refresh(what)
         if rule.action == "fail":
             raise ApiError(f"{where}: {request} 接口拒绝 (refused): {what}")
+        if rule.action == "not_submitted":
+            raise NotSubmitted(where, self._message(body, call) if body is not None else what)
         raise _Retry(f"rule: {what}", _rule_wait(rule, body, resp))
 
     # -- pagination -----------------------------------------------------------------------

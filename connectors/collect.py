@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 import psycopg
 
-from connectors.client import Client, Credentials
+from connectors.client import Client, Credentials, NotSubmitted
 from connectors.extract import Extractor, as_datetime
 from connectors.landing import Landing
 from connectors.spec import ApiSpec, Resource, registry, spec_for
@@ -39,6 +39,15 @@ QUEUE_PAGES = 16
 
 class CollectError(RuntimeError):
     pass
+
+
+class NotSubmittedError(CollectError):
+    """The source answered that this period's data is not submitted yet: the pull is logged as
+    `not_submitted` (a timeliness finding), not as a failure of the link."""
+
+    def __init__(self, text: str, message: str, pull_id: int):
+        super().__init__(text)
+        self.message, self.pull_id = message, pull_id
 
 
 # -- credentials --------------------------------------------------------------------------------
@@ -149,6 +158,10 @@ def collect(
         extractor = Extractor(client, spec, landing.validator.key)
         try:
             _pump(extractor.pages(res, window), landing)
+        except NotSubmitted as exc:
+            landing.flush()
+            landing.finish("not_submitted", exc.message[:4000])
+            raise NotSubmittedError(str(exc), exc.message, landing.pull_id) from None
         except BaseException as exc:
             error = f"{type(exc).__name__}: {exc}"
             try:  # what was fetched before the failure is still landed

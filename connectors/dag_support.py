@@ -12,6 +12,10 @@
   the subsystem, the connection and how to set it, and opens a data warning to the
   subsystem's collectors (`include.quality.warnings.connection_warning`), resolved again by
   the first pull that gets through.
+- a source that answers "not submitted yet" (a `not_submitted` rule in its file) skips its pull
+  at once, without retries; the DAG's last task `submission` (`check_submission`) then opens a
+  timeliness warning to the organising department's collectors with the vendor's words, or
+  resolves it once every pull of the run got through.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from connectors.collect import collect, credentials_from_parts
+from connectors.collect import NotSubmittedError, collect, credentials_from_parts
 from connectors.spec import ApiSpec, spec_for
 from include.registry import Subsystem
 
@@ -150,6 +154,16 @@ def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:
             credentials=creds,
             db_url=_loader_url(),
         )
+    except NotSubmittedError as exc:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from connectors.spec import registry
+
+        name = registry().subsystems[subsystem_id].name_zh
+        raise AirflowSkipException(
+            f"{name}.{resource}：数据源答复数据尚未报送（{exc.message}），本次不重试；"
+            f"拉取 {exc.pull_id} 记为未报送，报送及时性任务将预警采集人员"
+        ) from None
     except ApiError as exc:
         if "登录失败" in str(exc):  # the client's marker for credentials refused at login
             raise _connection_failed(subsystem_id, spec.connection, f"被拒绝（{exc}）") from None
@@ -166,3 +180,38 @@ def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:
         result["landed"], result["duplicates"], result["rejected"], result["client"],
     )  # fmt: skip
     return _plain(result)
+
+
+RUN_PULLS_SQL = """
+select resource, status, error from landing.run_log
+where subsystem = %s and dag_id = %s and run_id = %s
+order by resource, pull_id
+"""
+
+
+def check_submission(subsystem_id: str, **context: Any) -> dict:
+    """Last task of `collect__<id>` (runs whatever the pulls did): a resource whose source said
+    its data is not submitted opens a timeliness warning (the task succeeds, so the warning
+    mail follows); a run with none resolves an open one and is skipped."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from include.quality.warnings import not_submitted_warning
+    from include.warehouse import connection
+
+    dag_run = context.get("dag_run")
+    with connection.connect() as conn:
+        pulls = conn.execute(
+            RUN_PULLS_SQL,
+            [subsystem_id, f"collect__{subsystem_id}", getattr(dag_run, "run_id", None)],
+        ).fetchall()
+    late = [(resource, error) for resource, status, error in pulls if status == "not_submitted"]
+    if late:
+        messages = [f"{resource}：{error}" for resource, error in late]
+        warning_id = not_submitted_warning(subsystem_id, messages)
+        log.warning("未报送预警 %s: %s", warning_id, "；".join(messages))
+        return {"warning_id": warning_id, "not_submitted": [r for r, _ in late]}
+    got_through = any(status == "success" for _, status, _ in pulls)
+    resolved = not_submitted_warning(subsystem_id, None) if got_through else None
+    raise AirflowSkipException(
+        f"本次采集没有未报送的数据{f'；未报送预警 {resolved} 已解除' if resolved else ''}"
+    )

@@ -45,7 +45,7 @@ class Match:
 @dataclass(frozen=True)
 class Rule:
     when: Match
-    action: str  # refresh | retry | fail
+    action: str  # refresh | retry | fail | not_submitted
     wait: float | str | None = None  # seconds, or a body path holding them (DingTalk's `wait`)
 
 

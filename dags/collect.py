@@ -6,10 +6,12 @@ and run log follow with no code change. Each DAG takes from its file
 - the schedule (`schedule.cron` in `schedule.timezone`: the managing department's collection
   times, Article 7), the owner (the managing departments), tags and the documentation;
 - one task per resource, in sorted order, with no dependencies between them, so a failing
-  resource never hides the others' results. A task pulls its resource (incremental from the
-  stored cursor unless the run's `mode` param says `full`), lands it in `raw_<id>.<resource>`
-  and writes its `landing.run_log` row. Its outlet is the Asset `raw_<id>.<resource>`
-  (`connectors.dag_support.raw_asset`), which the warehouse build follows.
+  resource never hides the others' results, then `submission` (报送及时性), which runs whatever
+  they did: a source that answered "not submitted yet" gets a timeliness warning. A pull task
+  pulls its resource (incremental from the stored cursor unless the run's `mode` param says
+  `full`), lands it in `raw_<id>.<resource>` and writes its `landing.run_log` row. Its outlet
+  is the Asset `raw_<id>.<resource>` (`connectors.dag_support.raw_asset`), which the warehouse
+  build follows.
 
 A broken subsystem file breaks only itself: its DAG `collect__<file name>` is still built, as
 a DAG that fails at once with the file's one-line error (file, field, problem, fix) in its
@@ -28,9 +30,10 @@ from airflow.exceptions import AirflowFailException
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Param, get_parsing_context
 
-from connectors.dag_support import doc_md, raw_asset, run_pull
+from connectors.dag_support import check_submission, doc_md, raw_asset, run_pull
 from include import settings
-from include.registry import registry_and_errors
+from include.assets import WARNINGS
+from include.registry import RESERVED_TASK, registry_and_errors
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
 
@@ -114,7 +117,7 @@ for sid, s in registry.subsystems.items():
         doc_md=doc_md(s, spec),
         params=params(),
     ) as dag:
-        for name in spec.landed:
+        pulls = [
             PythonOperator(
                 task_id=name,
                 python_callable=run_pull,
@@ -122,4 +125,16 @@ for sid, s in registry.subsystems.items():
                 outlets=[raw_asset(sid, name)],
                 doc_md=spec.resources[name].description or None,
             )
+            for name in spec.landed
+        ]
+        pulls >> PythonOperator(
+            task_id=RESERVED_TASK,
+            task_display_name="报送及时性",
+            python_callable=check_submission,
+            op_kwargs={"subsystem_id": sid},
+            trigger_rule="all_done",
+            outlets=[WARNINGS],
+            doc_md="数据源答复“尚未报送”的资源：向组织部门的采集人员发出即时性预警（随后邮件）；"
+            "全部报送后解除。",
+        )
     globals()[dag_id] = dag

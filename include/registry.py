@@ -47,6 +47,7 @@ from include import settings
 from include.rules.codes import names as code_set_names
 from include.rules.dates import is_date_format
 
+RESERVED_TASK = "submission"  # dags/collect.py's 报送及时性 task, after the resources' tasks
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 KINDS = {"functional": 1, "teaching_support": 1, "school": 2}  # kind -> quality administrators
@@ -403,7 +404,7 @@ class MatchIn(_Model):
 
 
 class RuleIn(MatchIn):
-    action: Literal["refresh", "retry", "fail"]
+    action: Literal["refresh", "retry", "fail", "not_submitted"]
     wait: float | str | None = None
 
     def build(self) -> api.Rule:
@@ -814,6 +815,13 @@ class ApiIn(_Model):
 
     @model_validator(mode="after")
     def _references(self):
+        if RESERVED_TASK in self.resources:
+            raise fail(
+                f"资源名 {RESERVED_TASK} 已被采集 DAG 的报送及时性任务占用 "
+                f"(the collection DAG's own task is named '{RESERVED_TASK}')",
+                "给资源换个名字 (rename the resource)",
+                at=f".resources.{RESERVED_TASK}",
+            )
         for name, res in self.resources.items():
             fe = res.for_each
             if fe and fe.resource is not None and fe.resource not in self.resources:

@@ -12,6 +12,9 @@ mail is acted on (collectors may not release; the platform would refuse them).
 `acknowledge_warnings` is the other half of their morning: each quality administrator
 acknowledges the first open warning their mail lists (已知悉，正在处理) in the 确认预警 form
 (`quality_acknowledge`), the same way through the REST API.
+
+`submit_late_data` is the late system's collectors catching up: the subsystem that had not
+submitted its data (it answered 「数据尚未报送」) submits it now, so its next pull gets through.
 """
 
 from __future__ import annotations
@@ -136,3 +139,13 @@ def acknowledge_warnings(
             {"warning_id": warning_id, "by": email, "dag_run_id": resp.json()["dag_run_id"]}
         )
     return acknowledged
+
+
+def submit_late_data(sandbox_url: str) -> str | None:
+    """The late system submits its data (the sandbox stops answering 503); returns its id."""
+    base = sandbox_url.rstrip("/")
+    late = requests.get(f"{base}/_admin/late", timeout=30).json().get("late")
+    if not late:
+        return None
+    requests.post(f"{base}/_admin/late", json={"subsystem": None}, timeout=30).raise_for_status()
+    return late["subsystem"]

@@ -114,6 +114,9 @@ def _dept(name):
              type="date(epoch_ms_local)"),
          ("dingtalk.yml: api.resources.users.fields.hired_date.type: ",
           "unknown field type 'date(epoch_ms_local)'")),
+        ("subsystems/research.yml",
+         lambda d: d["api"]["resources"].update(submission=d["api"]["resources"]["projects"]),
+         ("research.yml: api.resources.submission: ", "rename the resource")),
     ],
 )  # fmt: skip
 def test_a_bad_registry_is_refused_with_file_and_field(registry_copy, file, change, expected):

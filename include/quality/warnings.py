@@ -244,6 +244,50 @@ def connection_warning(subsystem_id: str, conn_id: str, message: str | None) -> 
     return warning_id
 
 
+def not_submitted_warning(subsystem_id: str, messages: list[str] | None) -> int | None:
+    """The source has not submitted its data (the vendor's messages), or has now (None).
+
+    A timeliness finding against the subsystem's organising department, not a link fault: the
+    collectors and quality administrators are told; the next successful pull resolves it.
+    """
+    key = f"not_submitted|{subsystem_id}"
+    with psycopg.connect(connection.warehouse_url()) as conn:
+        if messages is None:
+            row = conn.execute(
+                "select warning_id from quality.warnings"
+                " where warning_key = %s and status <> 'resolved'",
+                [key],
+            ).fetchone()
+            if row:
+                _resolve(conn, row[0], SYSTEM, "数据已报送，采集成功")
+            return row[0] if row else None
+        s = registry().subsystems[subsystem_id]
+        warning_id, _ = _open_or_update(
+            conn,
+            key,
+            {
+                "kind": "data",
+                "subsystem": subsystem_id,
+                "dataset": f"raw_{subsystem_id}",
+                "check_key": "not_submitted",
+                "principle": "即时性",
+                "severity": "未通过",
+                "title": f"{s.name_zh}：本期数据尚未报送，已过采集时间",
+                "detail": "；".join(dict.fromkeys(messages)),
+                "advice": (
+                    f"请{'、'.join(s.organising_departments)}的数据采集人员尽快在{s.name_zh}中"
+                    "完成本期数据报送；报送后平台在下一次计划采集时自动补采，信息中心也可在 "
+                    f"Airflow 界面运行 DAG「采集：{s.name_zh}」立即补采"
+                ),
+                "departments": people.departments(subsystem_id),
+                "recipients": people.warned(subsystem_id),
+            },
+            None,
+            escalate_after_days(),
+        )
+    return warning_id
+
+
 def _qmo_people() -> list[dict]:
     return people.department_administrators(registry().quality_office)
 

@@ -55,6 +55,16 @@ def evaluate(ctx, cfg: dict) -> list[Finding]:
                     [f["failed"].key],
                 )
             )
+        if f.get("not_submitted") and f["not_submitted"].value:
+            out.append(
+                Finding(
+                    "not_submitted",
+                    "高",
+                    f"{name}本期有 {f['not_submitted'].text()}采集时数据尚未报送，"
+                    f"应由{'、'.join(s.organising_departments)}按采集计划及时报送。",
+                    [f["not_submitted"].key],
+                )
+            )
         lag = f["lag"]
         if lag and lag.value is not None and lag.value > s.plan.deadline_hours:
             out.append(

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
-from connectors.client import ApiError, Client, Credentials, _retry_after
-from connectors.collect import CollectError, collect
+from connectors.client import ApiError, Client, Credentials, NotSubmitted, _retry_after
+from connectors.collect import CollectError, NotSubmittedError, collect
 from connectors.extract import Extractor
 from connectors.spec import spec_for
 from connectors.validate import Validator
@@ -123,6 +123,36 @@ def test_token_expiry_mid_run_logs_in_again_and_retries(campus, subsystem, resou
     assert client.stats.refreshes > 0
     if spec.auth.type in ("token", "session"):
         assert client.stats.logins >= 1
+
+
+def test_a_source_that_has_not_submitted_ends_the_pull_at_once_with_its_words(campus, db):
+    """科研管理系统's 503 「数据尚未报送」 is its `not_submitted` rule: no retry, no wait, the
+    vendor's message kept, the pull logged as not_submitted; the same 503 from nginx (an
+    outage, HTML) is still retried."""
+    campus.faults()
+    campus.sandbox.set_late("research", 1)
+    try:
+        spec = spec_for("research")
+        client = Client(spec, campus.credentials("research"), sleep=Sleeps())
+        extractor = Extractor(client, spec, Validator(spec.resources["projects"]).key)
+        with pytest.raises(NotSubmitted) as err:
+            list(extractor.pages(spec.resources["projects"], None))
+        assert "数据尚未报送" in err.value.message
+        assert not client.stats.retries and client.stats.requests <= 2  # login, one request
+        with pytest.raises(NotSubmittedError) as err:
+            collect("research", "projects", credentials=campus.credentials("research"), db_url=db)
+    finally:
+        campus.sandbox.set_late(None)
+    with psycopg.connect(db) as conn:
+        status, error = conn.execute(
+            "select status, error from landing.run_log where pull_id = %s", [err.value.pull_id]
+        ).fetchone()
+    assert status == "not_submitted" and error.startswith("数据尚未报送")
+    campus.faults(http_5xx=0.5)  # 500 JSON, 502/503 nginx pages: outages, retried
+    spec = with_page_size("research", "projects", 5)
+    client, _, keys = read_all(campus, "research", "projects", spec=spec, sleep=Sleeps())
+    assert set(keys) == truth_keys(campus, "research", "projects")
+    assert client.stats.retries["http_503"] or client.stats.retries["html_page"]
 
 
 def test_a_slow_answer_times_out_and_is_retried(campus):

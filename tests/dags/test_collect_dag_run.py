@@ -89,3 +89,61 @@ def test_collect_dag_runs_every_task_and_logs_each_pull(sandbox_url, dag_db, tmp
         assert dag_id == "collect__campus_card" and run_id and status == "success"
         assert fetched == sum(counts)
     assert landed == len(sb.truth("campus_card", "transactions"))
+
+
+def test_a_late_system_is_a_timeliness_warning_not_a_failure(
+    sandbox_url, dag_db, tmp_path, airflow_env
+):
+    """科研管理系统 answers 503 「数据尚未报送」: its pulls end at once (no retries, logged as
+    not_submitted), the run still succeeds, and `submission` opens one warning to the
+    collectors with the vendor's words; once the data is submitted the next run resolves it."""
+    sb, base = sandbox_url
+    key, secret = sb.credentials("research")
+    conn = {"conn_type": "http", "host": f"{base}/research", "login": key, "password": secret}
+    env = airflow_env(tmp_path / "airflow", {
+        "AIRFLOW_CONN_XIAOBEN_RESEARCH": json.dumps(conn),
+        "XIAOBEN_DATABASE_URL": dag_db,
+    })  # fmt: skip
+    airflow = Path(sys.executable).with_name("airflow")
+    migrate = subprocess.run([str(airflow), "db", "migrate"], env=env, capture_output=True,
+                             text=True, timeout=300)  # fmt: skip
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+
+    def run_dag() -> None:
+        out = subprocess.run(
+            [sys.executable, "-c", RUN, str(settings.DAGS_DIR), "collect__research"],
+            env=env, capture_output=True, text=True, timeout=600, cwd=settings.ROOT,
+        )  # fmt: skip
+        line = next((x for x in out.stdout.splitlines() if x.startswith("RUN ")), None)
+        state = json.loads(line[4:])["state"] if line else None
+        assert state == "success", (out.stdout + out.stderr)[-4000:]
+
+    def warnings() -> list[tuple]:
+        with psycopg.connect(dag_db) as c:
+            return c.execute(
+                "select status, title, detail, advice, jsonb_array_length(recipients)"
+                " from quality.warnings where warning_key = 'not_submitted|research'"
+            ).fetchall()
+
+    sb.set_late("research", 1)
+    try:
+        run_dag()
+    finally:
+        sb.set_late(None)
+    with psycopg.connect(dag_db) as c:
+        late = c.execute(
+            "select status, error, fetched from landing.run_log where subsystem = 'research'"
+        ).fetchall()
+    assert late and all(s == "not_submitted" and "数据尚未报送" in e and n == 0 for s, e, n in late)
+    [(status, title, detail, advice, recipients)] = warnings()
+    assert status == "open" and "科研管理系统" in title and "尚未报送" in title
+    assert "数据尚未报送" in detail and "Airflow" in advice and recipients > 0
+
+    run_dag()  # the data is in: the next pull gets through and the warning is resolved
+    with psycopg.connect(dag_db) as c:
+        statuses = c.execute(
+            "select status, count(*) from landing.run_log where subsystem = 'research'"
+            " group by status order by status"
+        ).fetchall()
+    assert dict(statuses) == {"not_submitted": len(late), "success": len(late)}
+    assert [w[0] for w in warnings()] == ["resolved"]

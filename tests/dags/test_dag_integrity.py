@@ -107,7 +107,9 @@ def test_collect_dag_follows_its_subsystem_file(dagbag, sid):
     for dept in s.managing_departments:
         assert dept in d["doc_md"]
     landed = s.api.landed
-    assert d["tasks"] == landed
+    assert d["tasks"] == sorted([*landed, "submission"])  # 报送及时性 runs after every pull
+    warnings_asset = ["quality.warnings", "postgres://warehouse:5432/xiaoben/quality/warnings"]
+    assert d["outlets"]["submission"] == [warnings_asset]
     for name in landed:
         assert d["outlets"][name] == [
             [f"raw_{sid}.{name}", f"postgres://warehouse:5432/xiaoben/raw_{sid}/{name}"]

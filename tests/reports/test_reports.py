@@ -50,12 +50,13 @@ def recompute(conn, key: str, params: dict):
                 f"status = 'success' and {window}",
                 (sid, start, end),
             )
-        if what == "failed_pulls":
+        if what in ("failed_pulls", "not_submitted"):
+            status = "failed" if what == "failed_pulls" else "not_submitted"
             return _one(
                 conn,
                 f"select count(*) from landing.run_log where subsystem = %s and "
-                f"status = 'failed' and {window}",
-                (sid, start, end),
+                f"status = %s and {window}",
+                (sid, status, start, end),
             )
         if what == "landed":
             return _one(

@@ -30,11 +30,14 @@ begin
         alter table landing.run_log add constraint run_log_mode_check
             check (mode in ('full', 'incremental'));
     end if;
+    -- not_submitted: the source said its data is not submitted yet (a timeliness finding)
     if not exists (
         select 1 from pg_constraint where conname = 'run_log_status_check'
+          and pg_get_constraintdef(oid) like '%not_submitted%'
     ) then
+        alter table landing.run_log drop constraint if exists run_log_status_check;
         alter table landing.run_log add constraint run_log_status_check
-            check (status in ('running', 'success', 'failed'));
+            check (status in ('running', 'success', 'failed', 'not_submitted'));
     end if;
     if not exists (
         select 1 from pg_constraint where conname = 'run_log_counts_reconcile'
@@ -65,8 +68,9 @@ comment on column landing.run_log.duplicates is '重复记录数（跨页重复�
 comment on column landing.run_log.rejected is '拒收记录数（见 landing.rejects）';
 comment on column landing.run_log.started_at is '开始时间';
 comment on column landing.run_log.finished_at is '结束时间（运行中为空）';
-comment on column landing.run_log.status is '状态：running 运行中 / success 成功 / failed 失败';
-comment on column landing.run_log.error is '失败原因（成功时为空）';
+comment on column landing.run_log.status is
+    '状态：running 运行中 / success 成功 / failed 失败 / not_submitted 数据源尚未报送（即时性问题，不重试）';
+comment on column landing.run_log.error is '失败原因，或数据源说明的未报送原因（成功时为空）';
 comment on column landing.run_log.cursor_after is '本次成功拉取后的增量游标（游标字段的最大值，ISO 8601）';
 
 create table if not exists landing.rejects (
