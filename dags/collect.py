@@ -134,6 +134,8 @@ for sid, s in registry.subsystems.items():
             op_kwargs={"subsystem_id": sid},
             trigger_rule="all_done",
             outlets=[WARNINGS],
+            priority_weight=100,  # the warning goes out before queued warehouse tasks run
+            weight_rule="absolute",
             doc_md="数据源答复“尚未报送”的资源：向组织部门的采集人员发出即时性预警（随后邮件）；"
             "全部报送后解除。",
         )

@@ -20,7 +20,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from include import airflow_env, mail, orchestrate, service, settings
 from include.warehouse import connection
@@ -51,6 +51,23 @@ def catch_up_late_system(api) -> bool:
         return False
     run = api.trigger(f"collect__{subsystem}", conf={}, logical_date=None)
     _say(f"    {subsystem} 已补报数据；补采 collect__{subsystem} ({run['dag_run_id']})")
+    return True
+
+
+def year_end_assessment(api) -> bool:
+    """质管办 assesses the departments' data work for the sandbox's academic year: the run
+    waits in its form for criterion (a), which the sandbox's 质管办 fills in through REST."""
+    from sandbox.assessor import enter_criterion_a
+
+    start = date.fromisoformat(service.sandbox_options()["start"])
+    first = start.year if start.month >= 9 else start.year - 1
+    year = f"{first}-{first + 1}"
+    run = api.trigger("assessment__yearly", conf={"academic_year": year}, logical_date=None)
+    _say(f"    assessment__yearly {year} ({run['dag_run_id']})：等待质管办录入 (a) 项")
+    enter_criterion_a(
+        api.base_url, run_id=run["dag_run_id"], username=api.username, password=api.password,
+        wait_seconds=900,
+    )  # fmt: skip
     return True
 
 
@@ -162,6 +179,10 @@ def run(args) -> int:
     if reports:
         _say("    报告 (reports, once the warehouse is built)")
         orchestrate.trigger_and_follow(api, only=reports, say=_say, since=since)
+
+    _say("    质管办年终考核 (year-end assessment; the sandbox's 质管办 enters criterion (a))")
+    if year_end_assessment(api):
+        orchestrate.follow_until_idle(api, since, [], say=_say)
 
     _say("==> [4/4] 汇总 (summary)")
     results = orchestrate.summarise(orchestrate._runs_since(api, since))

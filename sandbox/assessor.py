@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import UTC, datetime
 
 import requests
+
+from sandbox.people_play import THINK_SECONDS
 
 DAG_ID = "assessment__yearly"
 TASK_ID = "enter_criterion_a"
@@ -91,6 +94,9 @@ def enter_criterion_a(
         form = api.pending_form(dag_id, run_id)
     if form is None:
         raise RuntimeError(f"{wait_seconds:g} 秒内没有等待录入的 (a) 项表单（DAG {dag_id}）")
+    if form.get("created_at"):  # a person reads the form first (and Airflow 3.3 needs it)
+        asked = datetime.fromisoformat(form["created_at"].replace("Z", "+00:00"))
+        time.sleep(max(0.0, THINK_SECONDS - (datetime.now(UTC) - asked).total_seconds()))
     asked = form.get("params") or {}
     # the form shows one score per department, the two text fields, and the run's own
     # parameters (academic_year), which are answered with the value they already have

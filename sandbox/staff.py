@@ -105,11 +105,14 @@ def release_held_batches(
 
 
 def open_warnings_in_mail(mail_dir: str | Path) -> dict[int, str]:
-    """The first open warning of each quality administrator's mail → their e-mail."""
+    """The first open warning of each quality administrator's latest mail → their e-mail.
+
+    The latest digest only: an older one may list a warning resolved since, which the
+    platform (rightly) refuses to acknowledge."""
+    latest = dict(_administrators_mail(mail_dir))  # files in the order they arrived
     chosen: dict[int, str] = {}
-    for email, text in _administrators_mail(mail_dir):
-        match = OPEN_WARNING.search(text)
-        if match and email not in chosen.values():
+    for email, text in latest.items():
+        if match := OPEN_WARNING.search(text):
             chosen.setdefault(int(match.group(1)), email)
     return chosen
 

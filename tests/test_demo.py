@@ -1,9 +1,10 @@
-"""The main job end to end, as a user runs it: `xiaoben demo` on a small sandbox college.
+"""The main job end to end, as a user runs it: `xiaoben demo` on a small realistic college.
 
 It starts the service (embedded PostgreSQL, sandbox, mail catcher, Airflow's api-server,
 scheduler, dag-processor, triggerer) on free ports under a temporary XIAOBEN_HOME, runs every
-DAG through the real scheduler, reads the warehouse, stops the service, and must leave every run
-successful and every subsystem collected.
+DAG through the real scheduler with the sandbox's people answering through the REST API, reads
+the warehouse, stops the service, and must leave every run successful, every subsystem
+collected, and the quality loop, corrections, reports and assessment done.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def test_demo_runs_every_dag_and_collects_every_subsystem(tmp_path, free_port):
     try:
         out = subprocess.run(
             [sys.executable, "-m", "include.cli", "demo", "--scale", "300", "--days", "3",
-             "--clean"],
+             ],
             cwd=settings.ROOT, env=env, capture_output=True, text=True, timeout=1800,
         )  # fmt: skip
         assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
@@ -59,8 +60,39 @@ def test_demo_runs_every_dag_and_collects_every_subsystem(tmp_path, free_port):
                 )
             }
         assert collected == set(registry().subsystems)
+        main_job_played_the_college(conn_url=url)
     finally:
         subprocess.run(
             [sys.executable, "-m", "include.cli", "down"], cwd=settings.ROOT, env=env,
             capture_output=True,
         )  # fmt: skip
+
+
+def main_job_played_the_college(conn_url: str) -> None:
+    """What the realistic college must leave behind: its defects caught and people told, the
+    late system warned and caught up, the held batch released, corrections signed, reports
+    mailed, the year-end assessment entered and computed."""
+    with psycopg.connect(conn_url) as conn:
+
+        def one(query: str):
+            return conn.execute(query).fetchone()[0]
+
+        reasons = one("select count(distinct reason_code) from landing.rejects")
+        assert reasons >= 4, "rejects of every seeded defect class"
+        assert one("select count(*) from landing.run_log where status = 'not_submitted'") > 0
+        assert (
+            one("select status from quality.warnings where warning_key = 'not_submitted|research'")
+            == "resolved"
+        )  # warned while late, resolved by the pull after it submitted
+        assert one("select count(*) from quality.holds where released_by is not null") >= 1
+        assert one("select count(*) from quality.warnings where status = 'acknowledged'") >= 1
+        assert one("select count(*) from corrections.forms") >= 1
+        assert one("select count(*) from reports.reports where sent_at is not null") >= 2
+        assert one("select count(distinct kind) from reports.reports") == 2
+        assert (
+            one(
+                "select count(*) from assessment.results r join assessment.runs using (run_id)"
+                " where r.manual_entry_id is not null and runs.sent_at is not null"
+            )
+            > 0
+        )

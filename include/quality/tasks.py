@@ -88,6 +88,10 @@ def acknowledge_warning(**context) -> dict:
             warnings.resolve(warning_id, p["by"], p["note"])
         else:
             warnings.acknowledge(warning_id, p["by"], p["note"])
+    except warnings.AlreadyResolved as exc:  # resolved since the mail was read: not an error
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(str(exc)) from None
     except ValueError as exc:
         raise _final(str(exc)) from None
     log.info("预警 %s：%s（%s）", warning_id, p["action"], p["by"])

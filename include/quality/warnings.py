@@ -491,10 +491,16 @@ def escalate(url: str | None = None, now: datetime | None = None, after_days: in
     return escalated
 
 
+class AlreadyResolved(ValueError):
+    """The warning was resolved after the mail that named it: nothing left to acknowledge."""
+
+
 def acknowledge(warning_id: int, by: str, note: str = "", url: str | None = None) -> None:
     """The person responsible has seen the warning and is working on it."""
     with psycopg.connect(url or connection.warehouse_url()) as conn:
         status = _status(conn, warning_id)
+        if status == "resolved":
+            raise AlreadyResolved(f"预警 {warning_id} 已经解决，无需再确认")
         if status != "open":
             raise ValueError(f"预警 {warning_id} 当前状态为 {status}，只有待处理的预警可以确认")
         conn.execute(

@@ -90,6 +90,8 @@ def test_lifecycle_acknowledge_resolve_escalate(quality_url, audited, catcher):
     with pytest.raises(ValueError):
         warnings.acknowledge(first, HUANG, url=quality_url)
     warnings.resolve(second, HUANG, "已在教务系统更正并重新采集", quality_url)
+    with pytest.raises(warnings.AlreadyResolved, match="已经解决"):  # an older mail's warning
+        warnings.acknowledge(second, HUANG, url=quality_url)
     # the first has stayed unresolved for more than the allowed days: it goes to the head
     with psycopg.connect(quality_url, autocommit=True) as conn:
         conn.execute(
