@@ -338,12 +338,13 @@ def wait_for_dags(seconds: float = 600, say=_say) -> list[dict]:
 
 
 def up(args=None, say=_say) -> None:
+    from include.warehouse import connection
     from include.warehouse.bootstrap import bootstrap
 
     with_sandbox = not getattr(args, "no_sandbox", False)
     say("==> 数据仓库 (PostgreSQL)")
     info = bootstrap()
-    say(f"    {info['warehouse']}")
+    say(f"    {connection.shown(info['warehouse'])}（完整地址：./run db url）")
     say("==> Airflow 元数据库迁移 (airflow db migrate)")
     migrate()
     if with_sandbox:
@@ -380,7 +381,7 @@ def down(say=_say) -> None:
 def status(say=_say) -> int:
     from include.warehouse import connection
 
-    say(f"数据仓库 warehouse: {connection.warehouse_url()}")
+    say(f"数据仓库 warehouse: {connection.shown(connection.warehouse_url())}（./run db url）")
     if connection.configured_url() is None:
         say(f"    PostgreSQL: {connection.embedded().status()}")
     running = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
@@ -38,6 +39,11 @@ def configured_url() -> str | None:
 def with_db(url: str, dbname: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
+def shown(url: str) -> str:
+    """The URL to print: the password replaced by *** (`./run db url` gives the full one)."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 def warehouse_url() -> str:
