@@ -6,8 +6,9 @@ and run log follow with no code change. Each DAG takes from its file
 - the schedule (`schedule.cron` in `schedule.timezone`: the managing department's collection
   times, Article 7), the owner (the managing departments), tags and the documentation;
 - one task per resource, in sorted order, with no dependencies between them, so a failing
-  resource never hides the others' results, then `submission` (报送及时性), which runs whatever
-  they did: a source that answered "not submitted yet" gets a timeliness warning. A pull task
+  resource never hides the others' results, then `submission` (报送及时性), a teardown that
+  runs whatever they did (a failed pull still fails the run): a source that answered "not
+  submitted yet" gets a timeliness warning. A pull task
   pulls its resource (incremental from the stored cursor unless the run's `mode` param says
   `full`), lands it in `raw_<id>.<resource>` and writes its `landing.run_log` row. Its outlet
   is the Asset `raw_<id>.<resource>` (`connectors.dag_support.raw_asset`), which the warehouse
@@ -127,16 +128,19 @@ for sid, s in registry.subsystems.items():
             )
             for name in spec.landed
         ]
-        pulls >> PythonOperator(
-            task_id=RESERVED_TASK,
-            task_display_name="报送及时性",
-            python_callable=check_submission,
-            op_kwargs={"subsystem_id": sid},
-            trigger_rule="all_done",
-            outlets=[WARNINGS],
-            priority_weight=100,  # the warning goes out before queued warehouse tasks run
-            weight_rule="absolute",
-            doc_md="数据源答复“尚未报送”的资源：向组织部门的采集人员发出即时性预警（随后邮件）；"
-            "全部报送后解除。",
+        # a teardown: it runs whatever the pulls did, and a failed pull still fails the run
+        (
+            pulls
+            >> PythonOperator(
+                task_id=RESERVED_TASK,
+                task_display_name="报送及时性",
+                python_callable=check_submission,
+                op_kwargs={"subsystem_id": sid},
+                outlets=[WARNINGS],
+                priority_weight=100,  # the warning goes out before queued warehouse tasks run
+                weight_rule="absolute",
+                doc_md="数据源答复“尚未报送”的资源：向组织部门的采集人员发出即时性预警（随后邮件）；"
+                "全部报送后解除。",
+            ).as_teardown()
         )
     globals()[dag_id] = dag

@@ -148,6 +148,30 @@ def quality_summary(say: Callable[[str], None] = _say) -> dict:
     return s
 
 
+def outputs_summary(say: Callable[[str], None] = _say) -> None:
+    """Where the reports and the assessment are, whom they were mailed to, who is flagged."""
+    with connection.connect() as conn:
+        reports = conn.execute(
+            "select kind, period_id, department, pdf_path, sent_at is not null,"
+            " jsonb_array_length(recipients) from reports.reports order by report_id"
+        ).fetchall()
+        assessed = conn.execute(
+            "select a.academic_year, a.pdf_path, a.sent_at is not null,"
+            " array_agg(r.department order by r.rank) filter (where r.barred)"
+            " from assessment.runs a left join assessment.results r using (run_id)"
+            " group by a.run_id order by a.run_id desc limit 1"
+        ).fetchone()
+    say(f"    分析报告 (reports): {len(reports)} 份")
+    for kind, period, department, pdf, sent, people in reports:
+        what = "校级" if kind == "school" else department
+        mailed = f"已发送 {people} 人" if sent else "未发送"
+        say(f"      {period} {what}：{pdf}（{mailed}）")
+    if assessed:
+        year, pdf, sent, barred = assessed
+        say(f"    年终考核 {year}：{pdf}（{'已发送' if sent else '未发送'}）")
+        say(f"      不得参与评优评先：{'、'.join(barred) if barred else '无'}")
+
+
 def run(args) -> int:
     started = time.monotonic()
     since = datetime.now(UTC)
@@ -199,6 +223,7 @@ def run(args) -> int:
         + f", 用时 {seconds:.0f} s"
     )
     quality_summary(_say)
+    outputs_summary(_say)
     mails = mail.read_messages()
     _say("    输出位置 (outputs):")
     _say(f"      Airflow 界面:        {airflow_env.api_url()}  (用户 admin，密码见")

@@ -123,6 +123,10 @@ def grant(conn: psycopg.Connection, reg: Registry) -> None:
     for s in ("marts", "quality"):
         _x(conn, "grant usage on schema {} to {}", s, DEPARTMENTS)
     _x(conn, "grant usage on schema {} to {}", "private", TRANSFORMER)
+    ensure = "function landing.ensure_raw_table(text, text, text, text)"
+    conn.execute(f"revoke all on {ensure} from public")
+    for role in (LOADER, TRANSFORMER):  # a security definer: only those who make raw tables
+        _x(conn, f"grant execute on {ensure} to {{}}", role)
     conn.execute("revoke all on function private.pii_hmac(text) from public")
     _x(conn, "grant execute on function private.pii_hmac(text) to {}", TRANSFORMER)
     department_access(conn, reg)

@@ -109,14 +109,14 @@ def test_a_late_system_is_a_timeliness_warning_not_a_failure(
                              text=True, timeout=300)  # fmt: skip
     assert migrate.returncode == 0, migrate.stderr[-2000:]
 
-    def run_dag() -> None:
+    def run_dag(expected: str = "success", **extra: str) -> None:
         out = subprocess.run(
             [sys.executable, "-c", RUN, str(settings.DAGS_DIR), "collect__research"],
-            env=env, capture_output=True, text=True, timeout=600, cwd=settings.ROOT,
+            env={**env, **extra}, capture_output=True, text=True, timeout=600, cwd=settings.ROOT,
         )  # fmt: skip
         line = next((x for x in out.stdout.splitlines() if x.startswith("RUN ")), None)
         state = json.loads(line[4:])["state"] if line else None
-        assert state == "success", (out.stdout + out.stderr)[-4000:]
+        assert state == expected, (out.stdout + out.stderr)[-4000:]
 
     def warnings() -> list[tuple]:
         with psycopg.connect(dag_db) as c:
@@ -147,3 +147,6 @@ def test_a_late_system_is_a_timeliness_warning_not_a_failure(
         ).fetchall()
     assert dict(statuses) == {"not_submitted": len(late), "success": len(late)}
     assert [w[0] for w in warnings()] == ["resolved"]
+    # the timeliness task never hides a failure: refused credentials still fail the run
+    refused = json.dumps({**conn, "password": "wrong-secret"})
+    run_dag("failed", AIRFLOW_CONN_XIAOBEN_RESEARCH=refused)

@@ -5,6 +5,10 @@
 -- yet leaves an empty table instead of breaking the build. Each row is one version of a
 -- source record exactly as received; the same version seen again is not stored twice.
 -- Idempotent: bootstrap runs this file on every start.
+-- SECURITY DEFINER: it runs as the warehouse owner whoever calls it (the loader while landing,
+-- dbt at the start of a build, in either order), so every raw table has one owner and its
+-- comments can always be set; the loader writes through the schema's default privileges
+-- (include/warehouse/roles.py), and only the loader and the transformer may call it.
 
 create or replace function landing.ensure_raw_table(
     raw_schema text,
@@ -12,12 +16,12 @@ create or replace function landing.ensure_raw_table(
     table_comment text default null,
     key_comment text default null
 ) returns void
-language plpgsql as $fn$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
 declare
     t text := format('%I.%I', raw_schema, raw_table);
 begin
     if not exists (select 1 from pg_namespace where nspname = raw_schema) then
-        -- the bootstrap makes every raw schema; the loader role may not create schemas
+        -- the bootstrap makes every raw schema; a subsystem added since gets its schema here
         execute format('create schema %I', raw_schema);
     end if;
     execute format(
