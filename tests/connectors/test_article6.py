@@ -75,8 +75,9 @@ def test_a_fifteenth_subsystem_needs_only_its_yaml_file(
     dag = json.loads(line.removeprefix("DAG "))
     assert dag is not None, run.stderr[-2000:]
     assert dag["owner"] == "图书馆" and "图书管理系统" in dag["tags"]
-    assert dag["cron"] == "0 6 * * *" and dag["tasks"] == ["base_data"]
-    assert dag["outlets"] == ["raw_library.base_data"] and "馆藏与借阅统计" in dag["doc"]
+    assert dag["cron"] == "0 6 * * *" and dag["tasks"] == ["base_data", "submission"]
+    assert dag["outlets"] == ["raw_library.base_data", "quality.warnings"]  # + 报送及时性
+    assert "馆藏与借阅统计" in dag["doc"]
 
     # its raw schema, table and run log, on the first pull
     result = collect("library", "base_data", db_url=db)
