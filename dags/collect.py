@@ -27,9 +27,9 @@ import re
 from datetime import timedelta
 
 import pendulum
-from airflow.exceptions import AirflowFailException
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Param, get_parsing_context
+from airflow.sdk.exceptions import AirflowFailException
 
 from connectors.dag_support import check_submission, doc_md, raw_asset, run_pull
 from include import settings

@@ -205,6 +205,17 @@ def sync_data_warnings(run_id: int, url: str | None = None) -> dict:
     return {"opened": opened, "updated": updated, "resolved": resolved}
 
 
+def _resolve_key(conn, key: str, how: str) -> int | None:
+    """Resolve the unresolved warning with this key, if any (the platform saw it fixed)."""
+    row = conn.execute(
+        "select warning_id from quality.warnings where warning_key = %s and status <> 'resolved'",
+        [key],
+    ).fetchone()
+    if row:
+        _resolve(conn, row[0], SYSTEM, how)
+    return row[0] if row else None
+
+
 def connection_warning(subsystem_id: str, conn_id: str, message: str | None) -> int | None:
     """A subsystem's Airflow connection is missing or wrong (message), or works again (None).
 
@@ -213,14 +224,7 @@ def connection_warning(subsystem_id: str, conn_id: str, message: str | None) -> 
     key = f"connection|{subsystem_id}|{conn_id}"
     with psycopg.connect(connection.warehouse_url()) as conn:
         if message is None:
-            row = conn.execute(
-                "select warning_id from quality.warnings"
-                " where warning_key = %s and status <> 'resolved'",
-                [key],
-            ).fetchone()
-            if row:
-                _resolve(conn, row[0], SYSTEM, f"连接 {conn_id} 已可用，采集恢复")
-            return row[0] if row else None
+            return _resolve_key(conn, key, f"连接 {conn_id} 已可用，采集恢复")
         name = registry().subsystems[subsystem_id].name_zh
         warning_id, _ = _open_or_update(
             conn,
@@ -253,14 +257,7 @@ def not_submitted_warning(subsystem_id: str, messages: list[str] | None) -> int 
     key = f"not_submitted|{subsystem_id}"
     with psycopg.connect(connection.warehouse_url()) as conn:
         if messages is None:
-            row = conn.execute(
-                "select warning_id from quality.warnings"
-                " where warning_key = %s and status <> 'resolved'",
-                [key],
-            ).fetchone()
-            if row:
-                _resolve(conn, row[0], SYSTEM, "数据已报送，采集成功")
-            return row[0] if row else None
+            return _resolve_key(conn, key, "数据已报送，采集成功")
         s = registry().subsystems[subsystem_id]
         warning_id, _ = _open_or_update(
             conn,

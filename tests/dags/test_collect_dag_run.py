@@ -59,6 +59,14 @@ def dag_db(warehouse_url) -> str:
     return url
 
 
+def migrate(env: dict) -> None:
+    """A fresh Airflow metadata DB (SQLite) in the child environment's AIRFLOW_HOME."""
+    airflow = Path(sys.executable).with_name("airflow")
+    out = subprocess.run([str(airflow), "db", "migrate"], env=env, capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
 def test_collect_dag_runs_every_task_and_logs_each_pull(sandbox_url, dag_db, tmp_path, airflow_env):
     sb, base = sandbox_url
     key, secret = sb.credentials("campus_card")
@@ -68,10 +76,7 @@ def test_collect_dag_runs_every_task_and_logs_each_pull(sandbox_url, dag_db, tmp
         "AIRFLOW_CONN_XIAOBEN_CAMPUS_CARD": json.dumps(conn),
         "XIAOBEN_DATABASE_URL": dag_db,
     })  # fmt: skip
-    airflow = Path(sys.executable).with_name("airflow")
-    migrate = subprocess.run([str(airflow), "db", "migrate"], env=env, capture_output=True,
-                             text=True, timeout=300)  # fmt: skip
-    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    migrate(env)
     run = subprocess.run(
         [sys.executable, "-c", RUN, str(settings.DAGS_DIR), "collect__campus_card"],
         env=env, capture_output=True, text=True, timeout=600, cwd=settings.ROOT,
@@ -104,10 +109,7 @@ def test_a_late_system_is_a_timeliness_warning_not_a_failure(
         "AIRFLOW_CONN_XIAOBEN_RESEARCH": json.dumps(conn),
         "XIAOBEN_DATABASE_URL": dag_db,
     })  # fmt: skip
-    airflow = Path(sys.executable).with_name("airflow")
-    migrate = subprocess.run([str(airflow), "db", "migrate"], env=env, capture_output=True,
-                             text=True, timeout=300)  # fmt: skip
-    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    migrate(env)
 
     def run_dag(expected: str = "success", **extra: str) -> None:
         out = subprocess.run(
