@@ -27,19 +27,11 @@ from airflow.sdk import DAG, Param
 from include import settings
 from include.registry import registry
 from include.reports import tasks
+from include.reports.schedule import EXAMPLE, REPORT_DAGS
 
 START = pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai")
 DEFAULTS = {"owner": registry().quality_office, "retries": 2, "retry_delay": timedelta(minutes=5)}
-# (dag id, display name, report kind, period kind, cron: after the period closes)
-REPORTS = [
-    ("reports__department_monthly", "部门数据分析报告（月度）", "department", "month", "0 6 2 * *"),
-    ("reports__department_term", "部门数据分析报告（学期）", "department", "term", "0 6 2 2,9 *"),
-    ("reports__school_term", "人才培养状态分析报告（学期）", "school", "term", "0 9 3 2,9 *"),
-    ("reports__school_year", "人才培养状态分析报告（学年）", "school", "year", "0 9 5 9 *"),
-]
-EXAMPLE = {"month": "2026-09", "term": "2026-2027-1", "year": "2026-2027"}
-
-for dag_id, name, kind, period_kind, cron in REPORTS:
+for dag_id, name, kind, period_kind, cron in REPORT_DAGS:
     with DAG(
         dag_id=dag_id,
         dag_display_name=name,

@@ -54,6 +54,21 @@ def catch_up_late_system(api) -> bool:
     return True
 
 
+def sandbox_periods(dag_ids: list[str]) -> dict[str, dict]:
+    """Each report DAG's conf for the period the sandbox's college lives in (its term began
+    at the sandbox's start), not the last period closed before today's wall clock."""
+    from include.reports.periods import containing
+    from include.reports.schedule import REPORT_DAGS
+
+    start = date.fromisoformat(service.sandbox_options()["start"])
+    with connection.connect() as conn:
+        return {
+            r.dag_id: {"period_id": containing(conn, r.period_kind, start).id}
+            for r in REPORT_DAGS
+            if r.dag_id in dag_ids
+        }
+
+
 def year_end_assessment(api) -> bool:
     """质管办 assesses the departments' data work for the sandbox's academic year: the run
     waits in its form for criterion (a), which the sandbox's 质管办 fills in through REST."""
@@ -202,7 +217,9 @@ def run(args) -> int:
     reports = [d["dag_id"] for d in api.dags() if orchestrate.reads_marts(d)]
     if reports:
         _say("    报告 (reports, once the warehouse is built)")
-        orchestrate.trigger_and_follow(api, only=reports, say=_say, since=since)
+        orchestrate.trigger_and_follow(
+            api, only=reports, say=_say, since=since, confs=sandbox_periods(reports)
+        )
 
     _say("    质管办年终考核 (year-end assessment; the sandbox's 质管办 enters criterion (a))")
     if year_end_assessment(api):

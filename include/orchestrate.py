@@ -96,8 +96,10 @@ def trigger_and_follow(
     every: float = 5,
     timeout: float = 4 * 3600,
     since: datetime | None = None,
+    confs: dict[str, dict] | None = None,
 ) -> list[dict]:
-    """Trigger the non-Asset DAGs, wait until every run they cause has finished; its runs."""
+    """Trigger the non-Asset DAGs (with `confs[dag_id]` where given), wait until every run
+    they cause has finished; its runs."""
     since = since or datetime.now(UTC)
     dags = api.dags()
     followers = [d["dag_id"] for d in dags if is_asset_driven(d)]
@@ -106,8 +108,10 @@ def trigger_and_follow(
             continue
         if only is None and not first_wave(d):  # reports after the warehouse; people's DAGs
             continue
-        run = api.trigger(d["dag_id"], conf={}, logical_date=None)
-        say(f"    触发 {d['dag_id']} ({run['dag_run_id']})")
+        conf = (confs or {}).get(d["dag_id"], {})
+        run = api.trigger(d["dag_id"], conf=conf, logical_date=None)
+        said = "".join(f" {k}={v}" for k, v in conf.items())
+        say(f"    触发 {d['dag_id']}{said} ({run['dag_run_id']})")
     follow_until_idle(api, since, followers, say, every, timeout)
     return _runs_since(api, since)
 

@@ -89,6 +89,9 @@ def main_job_played_the_college(conn_url: str) -> None:
         assert one("select count(*) from corrections.forms") >= 1
         assert one("select count(*) from reports.reports where sent_at is not null") >= 2
         assert one("select count(distinct kind) from reports.reports") == 2
+        assert one(
+            "select array_agg(distinct period_id order by period_id) from reports.reports"
+        ) == ["2026-09", "2026-2027", "2026-2027-1"], "the sandbox's month, term and year"
         assert (
             one(
                 "select count(*) from assessment.results r join assessment.runs using (run_id)"

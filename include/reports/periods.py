@@ -119,3 +119,16 @@ def closed_before(conn: psycopg.Connection, kind: str, moment: datetime) -> Peri
     if not row:
         raise PeriodError(f"{moment:%Y-%m-%d} 之前没有已结束的{KINDS[kind]}")
     return resolve(conn, kind, row[0])
+
+
+def containing(conn: psycopg.Connection, kind: str, day: date) -> Period:
+    """The period of `kind` that `day` lies in (the demo reports the sandbox's own term)."""
+    if kind == "month":
+        return resolve(conn, "month", f"{day:%Y-%m}")
+    column = "term_id" if kind == "term" else "academic_year"
+    row = conn.execute(
+        f"select {column} from marts.dim_calendar where calendar_date = %(d)s", {"d": day}
+    ).fetchone()
+    if not row:
+        raise PeriodError(f"{day:%Y-%m-%d} 不在校历（marts.dim_calendar）中")
+    return resolve(conn, kind, row[0])
