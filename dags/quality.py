@@ -22,10 +22,11 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.standard.operators.python import PythonOperator
-from airflow.sdk import DAG, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
+from airflow.sdk import DAG, AssetAny
 
 from connectors.dag_support import raw_asset
 from connectors.spec import api_specs
+from include import settings
 from include.assets import MARTS, RAW_AUDITED, WARNINGS
 from include.quality import tasks
 from include.registry import registry
@@ -93,10 +94,7 @@ with DAG(
     dag_id="quality__digest",
     dag_display_name="预警升级与每日预警邮件",
     description="预警升级与每日预警邮件（每人每天至多一封）",
-    schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("30 8 * * *", timezone="Asia/Shanghai"),
-        assets=AssetAny(WARNINGS),
-    ),
+    schedule=settings.timetable_or_assets("30 8 * * *", AssetAny(WARNINGS)),
     start_date=START,
     catchup=False,
     max_active_runs=1,

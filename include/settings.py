@@ -48,3 +48,11 @@ def timetable(cron: str, timezone: str = "Asia/Shanghai"):
     if os.environ.get("XIAOBEN_SCHEDULES", "on") == "off":
         return None
     return CronTriggerTimetable(cron, timezone=timezone)
+
+
+def timetable_or_assets(cron: str, assets, timezone: str = "Asia/Shanghai"):
+    """Run on `assets` and also at `cron`; on `assets` only while the main job runs."""
+    from airflow.sdk import AssetOrTimeSchedule
+
+    time = timetable(cron, timezone)
+    return assets if time is None else AssetOrTimeSchedule(timetable=time, assets=assets)
