@@ -338,7 +338,7 @@ def wait_for_dags(seconds: float = 600, say=_say) -> list[dict]:
 
 
 def up(args=None, say=_say) -> None:
-    from include.warehouse import connection
+    from include.warehouse import connection, dbt
     from include.warehouse.bootstrap import bootstrap
 
     with_sandbox = not getattr(args, "no_sandbox", False)
@@ -356,6 +356,8 @@ def up(args=None, say=_say) -> None:
     conns = connections(with_sandbox)
     import_connections(conns)
     say(f"    {len(conns)} 个: {', '.join(sorted(conns))}")
+    say("==> dbt 模型清单 (dbt parse: the warehouse DAG reads its graph from the manifest)")
+    dbt.manifest_path(timeout=600)  # before the dag-processor, whose import timeout is 30 s
     say("==> Airflow: api-server, scheduler, dag-processor, triggerer")
     start_airflow()
     dags = wait_for_dags(say=say)
