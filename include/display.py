@@ -90,8 +90,9 @@ def _glyphs(font: str) -> frozenset[int]:
         return frozenset(f.getBestCmap())
 
 
-def pdf_text(text: str, font: Path, limit: int | None = LIMIT) -> str:
+def pdf_text(text, font: Path, limit: int | None = LIMIT) -> str:
     """Text for a PDF cell: `shown()`, and characters `font` cannot draw as markers."""
+    text = "" if text is None else str(text)
     text = visible(shorten(text, limit)) if limit else visible(text)
     glyphs = _glyphs(str(font))
     if all(ord(ch) in glyphs or ch in KEPT for ch in text):
