@@ -75,8 +75,8 @@ def build_message(
 ) -> EmailMessage:
     """A plain-text message with an HTML alternative; `to` holds (name, address) or addresses.
 
-    The subject and display names may carry text from the subsystems: they are made one line
-    (`display.header`), so no CR/LF can add a header."""
+    The subject, display names and extra headers may carry text from the subsystems: they are
+    made one line (`display.header`), so no CR/LF can add a header."""
     msg = EmailMessage()
     msg["Subject"] = display.header(subject)
     msg["From"] = from_email
@@ -87,7 +87,7 @@ def build_message(
     domain = from_email.rsplit("@", 1)[-1].strip("> ") or None
     msg["Message-ID"] = make_msgid(domain=domain)
     for key, value in (headers or {}).items():
-        msg[key] = value
+        msg[key] = display.header(value)
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")

@@ -150,6 +150,7 @@ def test_mail_headers_stay_one_line(catcher):
         [(f"张三\r\nBcc: attacker@evil.example{BIDI}", "zhang.san@hngy.example.cn")],
         f"预警\r\nBcc: attacker@evil.example\n{SCRIPT}",
         "正文",
+        headers={"X-Xiaoben-Report": "1\r\nBcc: attacker@evil.example"},
     )
     mail.send(msg)
     raw = next(catcher.directory.glob("*.eml")).read_bytes()
@@ -158,7 +159,7 @@ def test_mail_headers_stay_one_line(catcher):
     assert "Bcc" not in names and names.count("Subject") == 1
     assert head.splitlines()[0] == "X-Envelope-To: zhang.san@hngy.example.cn"
     got = BytesParser(policy=policy.default).parsebytes(raw)
-    for name in ("Subject", "To"):
+    for name in ("Subject", "To", "X-Xiaoben-Report"):
         assert "\n" not in str(got[name]) and not _hidden(str(got[name])), got[name]
     assert "〈U+202E〉" in str(got["To"])
 
