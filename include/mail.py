@@ -26,7 +26,7 @@ from email.parser import BytesParser
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
-from include import settings
+from include import display, settings
 
 DEFAULT_CONN_ID = "smtp_default"
 DEFAULT_FROM = "校本数据中心 <xiaoben-noreply@hngy.example.cn>"
@@ -73,16 +73,21 @@ def build_message(
     from_email: str = DEFAULT_FROM,
     headers: dict[str, str] | None = None,
 ) -> EmailMessage:
-    """A plain-text message with an HTML alternative; `to` holds (name, address) or addresses."""
+    """A plain-text message with an HTML alternative; `to` holds (name, address) or addresses.
+
+    The subject, display names and extra headers may carry text from the subsystems: they are
+    made one line (`display.header`), so no CR/LF can add a header."""
     msg = EmailMessage()
-    msg["Subject"] = subject
+    msg["Subject"] = display.header(subject)
     msg["From"] = from_email
-    msg["To"] = ", ".join(formataddr(t) if isinstance(t, tuple) else t for t in to)
+    msg["To"] = ", ".join(
+        formataddr((display.header(t[0]), t[1])) if isinstance(t, tuple) else t for t in to
+    )
     msg["Date"] = formatdate(localtime=True)
     domain = from_email.rsplit("@", 1)[-1].strip("> ") or None
     msg["Message-ID"] = make_msgid(domain=domain)
     for key, value in (headers or {}).items():
-        msg[key] = value
+        msg[key] = display.header(value)
     msg.set_content(text)
     if html:
         msg.add_alternative(html, subtype="html")

@@ -40,7 +40,7 @@ HOSTILE = (
     "<script>alert('xss')</script>",
     'C:\\new\\table "引号" \\u0041',
     "第一行\n第二行\t制表符\r\n",
-    "很长的文本" * 1000,
+    "很长的文本" * 2000,  # 10,000 characters
 )
 
 

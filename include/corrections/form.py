@@ -16,9 +16,7 @@ import hashlib
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-from include import settings
+from include import display, settings
 from include.corrections import requests as creq
 from include.reports.render import cjk_font
 from include.warehouse.connection import connect
@@ -104,10 +102,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 def html(request: dict) -> str:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True)
-    )
-    return env.get_template("annex1.html.j2").render(**context(request))
+    return display.environment(TEMPLATES).get_template("annex1.html.j2").render(**context(request))
 
 
 def pdf(request: dict) -> bytes:
@@ -116,6 +111,14 @@ def pdf(request: dict) -> bytes:
 
     c = context(request)
     r = request
+    font = cjk_font()
+
+    def v(value) -> str:  # a value someone typed or a subsystem sent: cut and marked
+        return display.shown(str(value)) if value is not None else ""
+
+    def text(value: str) -> str:  # what a cell prints: markers for what the font cannot draw
+        return display.pdf_text(value, font, limit=None)
+
     doc = FPDF(format="A4")
     doc.set_auto_page_break(True, margin=12)
     doc.add_font("cjk", "", str(cjk_font()))
@@ -128,53 +131,62 @@ def pdf(request: dict) -> bytes:
     doc.set_font("cjk", size=18)
     doc.cell(0, 12, "数据采集更正表", align="C", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("cjk", size=9.5)
-    outcome = c["status"] + (f"（{r['status_reason']}）" if r["status_reason"] else "")
+    outcome = c["status"] + (f"（{v(r['status_reason'])}）" if r["status_reason"] else "")
     doc.multi_cell(
-        0, 6, f"编号：{r['form_no']}　　办理结果：{outcome}", new_x="LMARGIN", new_y="NEXT"
+        0, 6, text(f"编号：{r['form_no']}　　办理结果：{outcome}"), new_x="LMARGIN", new_y="NEXT"
     )
     head = FontFace(fill_color=(238, 242, 247))
 
     def sig(s) -> str:
-        return f"签字：{s['name']}　日期：{s['date']}　电子签名 {s['signature']}"
+        return f"签字：{v(s['name'])}　日期：{s['date']}　电子签名 {s['signature']}"
 
     filler = c["filler"]
     content = "\n".join(
-        f"{i['resource']} 记录 {i['source_key']} 字段 {i['field']}（{i['column_name'] or ''}）："
-        f"原值 {i['old_value'] or '（空）'} → 更正值 {i['new_value']}"
+        f"{i['resource']} 记录 {v(i['source_key'])} 字段 {i['field']}（{i['column_name'] or ''}）："
+        f"原值 {v(i['old_value']) or '（空）'} → 更正值 {v(i['new_value'])}"
         for i in r["items"]
     )
     content += (
-        f"\n更正理由：{r['reason']}\n填报人（签字）：{r['filler_name']}　日期：{c['submitted']}"
+        f"\n更正理由：{v(r['reason'])}"
+        f"\n填报人（签字）：{v(r['filler_name'])}　日期：{c['submitted']}"
     )
     if filler:
         content += f"　电子签名 {filler['signature']}"
     heads = "\n".join(
-        f"{h['title']}：{h['decision']}。{h['opinion']}\n{sig(h)}" for h in c["heads"]
+        f"{h['title']}：{h['decision']}。{v(h['opinion'])}\n{sig(h)}" for h in c["heads"]
     )
     vp, qo = c["vp"], c["qo"]
     rows = [
-        ("报送部门", f"{r['reporting_department']}（子系统 {r['subsystem']}）"),
+        ("报送部门", f"{v(r['reporting_department'])}（子系统 {r['subsystem']}）"),
         ("数据采集更正内容", content),
         ("组织或归口管理部门意见", heads or "（未签）"),
-        ("分管副院长意见", f"{vp['decision']}。{vp['opinion']}\n{sig(vp)}" if vp else "（未签）"),
+        (
+            "分管副院长意见",
+            f"{vp['decision']}。{v(vp['opinion'])}\n{sig(vp)}" if vp else "（未签）",
+        ),
         (
             "质管办核验",
-            f"{qo['decision']}。{qo['opinion']}\n核验人：{qo['name']}　日期：{qo['date']}"
+            f"{qo['decision']}。{v(qo['opinion'])}\n核验人：{v(qo['name'])}　日期：{qo['date']}"
             f"　电子签名 {qo['signature']}"
             if qo
             else "（未核验）",
         ),
     ]
     with doc.table(
-        col_widths=(44, 146), line_height=6, headings_style=head, first_row_as_headings=False
+        col_widths=(44, 146),
+        line_height=6,
+        headings_style=head,
+        first_row_as_headings=False,
+        text_align="LEFT",  # justified lines spread a long value's words across the cell
     ) as t:
-        for label, text in rows:
+        for label, value in rows:
             row = t.row()
             row.cell(label, style=head)
-            row.cell(text)
+            row.cell(text(value))
     if c["events"]:
         doc.ln(3)
-        doc.multi_cell(0, 5, "办理记录：\n" + "\n".join(c["events"]), new_x="LMARGIN", new_y="NEXT")
+        events = "办理记录：\n" + "\n".join(v(e) for e in c["events"])
+        doc.multi_cell(0, 5, text(events), new_x="LMARGIN", new_y="NEXT")
     doc.ln(3)
     doc.set_font("cjk", size=7.5)
     doc.multi_cell(

@@ -22,6 +22,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param
 from airflow.sdk.exceptions import AirflowSkipException
 
+from include import display
 from include.corrections import dingtalk, workflow
 from include.corrections.chain import signers
 from include.corrections.requests import load
@@ -69,17 +70,19 @@ class SignStep(HITLOperator):
         self.assigned_users = [signer.hitl_user()]
         self.response_timeout = step_timeout(context)
         again = context["ti"].try_number > 1
+        v = display.shown  # values a subsystem sent or a person typed: marked and cut
         items = "；".join(
-            f"{i['resource']} {i['source_key']} {i['field']}：{i['old_value']} → {i['new_value']}"
+            f"{i['resource']} {v(i['source_key'])} {i['field']}："
+            f"{v(i['old_value'] or '（空）')} → {v(i['new_value'])}"
             for i in request["items"]
         )
         self.subject = (
             f"{'【催办】' if again else ''}数据采集更正表 {request['form_no']} 待{signer.title}签署"
         )
         self.body = (
-            f"报送部门：{request['reporting_department']}；子系统：{request['subsystem']}\n\n"
-            f"更正内容：{items}\n\n更正理由：{request['reason']}\n\n"
-            f"填报人：{request['filler_name']}。请选择“{APPROVE}”或“{REFUSE}”并填写意见。"
+            f"报送部门：{v(request['reporting_department'])}；子系统：{request['subsystem']}\n\n"
+            f"更正内容：{items}\n\n更正理由：{v(request['reason'])}\n\n"
+            f"填报人：{v(request['filler_name'])}。请选择“{APPROVE}”或“{REFUSE}”并填写意见。"
         )
         workflow.notify(
             [(signer.name, signer.email)],

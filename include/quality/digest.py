@@ -15,11 +15,10 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import jinja2
 import psycopg
 from psycopg.rows import dict_row
 
-from include import mail, settings
+from include import display, mail, settings
 from include.warehouse import connection
 
 log = logging.getLogger(__name__)
@@ -34,12 +33,8 @@ RELEASE_DAG = "quality_release"
 # tools show for it (its table comment), filtered by control point and period.
 FULL_LIST = "BI 工具中的数据集“质控点监测值”"
 STATUS_ZH = {"open": "待处理", "acknowledged": "已确认，处理中", "resolved": "已解决"}
-_templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=jinja2.select_autoescape(["html.j2"]),
-    trim_blocks=False,
-    keep_trailing_newline=True,
-)
+# HTML escaped, every value shown through display.shown (markers, long values cut)
+_templates = display.environment(Path(__file__).parent / "templates", keep_trailing_newline=True)
 
 
 def airflow_ui_url() -> str:
@@ -129,7 +124,7 @@ def render(person: dict, warnings: list[dict], day: date) -> tuple[str, str, str
         w["opened"] = _fmt(w["opened_at"])
     escalated = sum(1 for w in warnings if w["escalated_to_me"])
     worst = warnings[0]["severity"] if warnings else ""
-    subject = (
+    subject = display.header(
         f"【校本数据中心·预警】{day:%Y-%m-%d}　{person['name']}：{len(warnings)} 项待处理"
         + (f"（含{worst}）" if worst in ("未通过", "未达标") else "")
         + ("，含逾期升级" if escalated else "")

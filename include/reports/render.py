@@ -15,8 +15,9 @@ import json
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
+from include import display
 from include.reports.builder import Chart, Ref, Report, Table
 from include.reports.figures import Figure
 
@@ -107,11 +108,11 @@ def html(report: Report, inline_images: bool = False) -> str:
     """The HTML file (charts as data: URIs) or, with inline_images, the mail body whose charts
     are `cid:` references to related image parts (mail clients often block data: URIs)."""
     draw_charts(report)
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+    env = display.environment(TEMPLATES)  # escaped; values through display.shown
     return env.get_template("report.html.j2").render(
         report=report,
         fig=lambda ref: report.figure(ref.key).text(),
-        img=lambda chart: (
+        img=lambda chart: Markup(  # our own PNG: never cut for display
             f"cid:{chart.cid}"
             if inline_images
             else "data:image/png;base64," + base64.b64encode(chart.png).decode()
@@ -203,7 +204,7 @@ def pdf(report: Report) -> bytes:
 
 
 def _para(doc, _w, h: float, text: str) -> None:
-    doc.multi_cell(0, h, text, new_x="LMARGIN", new_y="NEXT")
+    doc.multi_cell(0, h, display.pdf_text(text, cjk_font()), new_x="LMARGIN", new_y="NEXT")
 
 
 def _table(doc, rows: list[list[str]], head, widths) -> None:
@@ -217,7 +218,7 @@ def _table(doc, rows: list[list[str]], head, widths) -> None:
         for r in rows:
             row = table.row()
             for c in r:
-                row.cell(c)
+                row.cell(display.pdf_text(c, cjk_font()))
 
 
 def write(report: Report, folder: Path) -> tuple[Path, Path]:
