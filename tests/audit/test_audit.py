@@ -313,3 +313,14 @@ def test_rules_file_change_records_sha_and_git_author(empty_trail, tmp_path):
     e = events(empty_trail, "connectors/departments.yml")[-1]
     assert e["after"] is None and e["detail"]["note"] == "规则文件已删除"
     assert record() == []
+
+
+def test_quality_office_reads_the_trail_with_the_url_the_cli_gives(warehouse_url, capsys):
+    """README: 质管办 connects with `./run db url --role qmo` and queries audit.events."""
+    from include import cli
+
+    assert cli.main(["db", "url", "--role", "qmo"]) == 0
+    url = capsys.readouterr().out.strip()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select current_user").fetchone()[0] == roles.QMO
+        assert conn.execute("select count(*) from audit.events").fetchone()[0] > 0
