@@ -88,6 +88,7 @@ def cmd_sync(_args) -> int:
 def cmd_db(args) -> int:
     from include.warehouse import connection
     from include.warehouse.bootstrap import bootstrap
+    from include.warehouse.roles import QMO
 
     server = connection.embedded()
     configured = connection.configured_url()
@@ -103,7 +104,8 @@ def cmd_db(args) -> int:
     elif args.action == "status":
         _say(f"{server.status()}  data={server.datadir}  port={server.port}")
     elif args.action == "url":
-        _say(bi_url() if args.role == "bi" else connection.warehouse_url())
+        _say(bi_url() if args.role == "bi" else connection.role_url(QMO) if args.role == "qmo"
+             else connection.warehouse_url())  # fmt: skip
     elif args.action == "bootstrap":
         _say(json.dumps(bootstrap(), ensure_ascii=False, indent=2))
     return 0
@@ -238,8 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="the warehouse database")
     db.add_argument("action", choices=["start", "stop", "status", "url", "bootstrap"])
     db.add_argument(
-        "--role", choices=["platform", "bi"], default="platform",
-        help="url: bi = 只读 BI 角色 xiaoben_bi（交给 BI 工具的地址）",
+        "--role", choices=["platform", "bi", "qmo"], default="platform",
+        help="url: bi = 只读 BI 角色 xiaoben_bi（交给 BI 工具的地址）；"
+             "qmo = 质管办只读角色 xiaoben_qmo（含审计记录 audit.events）",
     )  # fmt: skip
     db.set_defaults(func=cmd_db)
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import psycopg
 
+from include import audit
+
 
 def record_manual(
     conn: psycopg.Connection,
@@ -26,7 +28,9 @@ def record_manual(
 ) -> list[int]:
     """Store criterion (a) per department: {department: {score, comment, marked_people}}.
 
-    Unknown departments or scores outside 0–100 are refused with a one-line message."""
+    Unknown departments or scores outside 0–100 are refused with a one-line message. Each entry
+    goes to the audit trail on `conn` (actor: `responded_by` in `ids`, the Airflow user who
+    answered the form, else `entered_by`)."""
     from include.assessment.compute import departments
 
     known = set(departments())
@@ -57,6 +61,14 @@ def record_manual(
                 ids.get("airflow_run_id"),
             ),
         ).fetchone()
+        audit.record(
+            conn, "assessment_entry", f"assessment.manual_scores/{row[0]}",
+            ids.get("responded_by") or entered_by, at=entered_at,
+            after={"academic_year": year, "department": dept, "score": score,
+                   "marked_people": [p for p in people if p]},
+            detail={"comment": e.get("comment"), "source": source, "entered_by": entered_by},
+            dag_id=ids.get("dag_id"), airflow_run_id=ids.get("airflow_run_id"),
+        )  # fmt: skip
         out.append(row[0])
     return out
 

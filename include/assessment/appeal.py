@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from include import audit
 from include.assessment.rules import load
 from include.reports.periods import TZ
 
@@ -52,9 +53,15 @@ def file(
 
 
 def decide(
-    conn: psycopg.Connection, appeal_id: int, upheld: bool, reason: str, decided_by: str
+    conn: psycopg.Connection,
+    appeal_id: int,
+    upheld: bool,
+    reason: str,
+    decided_by: str,
+    actor: str | None = None,
 ) -> str:
-    """Record 质管办's decision and reason; returns the academic year to recompute."""
+    """Record 质管办's decision and reason; returns the academic year to recompute. The decision
+    goes to the audit trail on `conn` (actor: the Airflow user who answered, else decided_by)."""
     if not reason.strip():
         raise AppealError(f"申诉 #{appeal_id}：请写明裁决理由")
     row = conn.execute(
@@ -67,6 +74,11 @@ def decide(
     ).fetchone()
     if row is None:
         raise AppealError(f"申诉 #{appeal_id} 不存在或已裁决")
+    audit.record(
+        conn, "appeal_decision", f"assessment.appeals/{appeal_id}", actor or decided_by,
+        after={"decision": "upheld" if upheld else "rejected", "academic_year": row[0]},
+        detail={"reason": reason.strip(), "decided_by": decided_by},
+    )  # fmt: skip
     return row[0]
 
 

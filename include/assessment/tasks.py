@@ -72,7 +72,7 @@ def assess(**context) -> dict:
     if answer.get("params_input"):
         user = answer.get("responded_by_user") or {}
         who = user.get("name") or user.get("id") or "unknown"
-        with psycopg.connect(connection.warehouse_url(), autocommit=True) as conn:
+        with psycopg.connect(connection.warehouse_url()) as conn:  # one commit, audit included
             n = assessment.record_manual(
                 conn,
                 year,
@@ -80,6 +80,7 @@ def assess(**context) -> dict:
                 entered_by=who,
                 source="hitl",
                 entered_at=answer.get("responded_at"),
+                responded_by=user.get("id"),
                 **ids,
             )
         log.info("(a) 项：%s 录入 %d 个部门", who, len(n))
@@ -123,7 +124,10 @@ def apply_decision(**context) -> dict:
     upheld = UPHOLD in (answer.get("chosen_options") or [])
     reason = (answer.get("params_input") or {}).get("decision_reason") or ""
     with psycopg.connect(connection.warehouse_url(), autocommit=True) as conn:
-        year = appeal.decide(conn, appeal_id, upheld, reason, user.get("name") or "unknown")
+        with conn.transaction():  # the decision and its audit event together
+            year = appeal.decide(
+                conn, appeal_id, upheld, reason, user.get("name") or "unknown", user.get("id")
+            )
         if not upheld:
             return {"appeal_id": appeal_id, "upheld": False}
         result = assessment.produce(year, dag_id=context["dag"].dag_id, airflow_run_id=None)

@@ -113,8 +113,9 @@ class SignStep(HITLOperator):
         by = result["responded_by_user"]
         decision = "approve" if chosen == APPROVE else "refuse"
         workflow.record_step(
-            rid, self.step, decision, responded_by=by["id"], opinion=opinion, **who
-        )
+            rid, self.step, decision, responded_by=by["id"], opinion=opinion, **who,
+            dag_id=self.dag_id, airflow_run_id=context["run_id"],
+        )  # fmt: skip
         if request["status"] not in ("submitted", "approved"):
             return {"decision": decision, "by": by["id"], "note": "已办结，仅记录"}
         if decision == "refuse":
@@ -191,4 +192,7 @@ class ReviewStep(HITLOperator):
         params = result["params_input"] or {}
         returned = list(params.get("returned") or [])
         by = result["responded_by_user"]["id"]
-        return review.decide(opened["review_id"], by, returned, params.get("comment") or "")
+        return review.decide(
+            opened["review_id"], by, returned, params.get("comment") or "",
+            dag_id=self.dag_id, airflow_run_id=context["run_id"],
+        )  # fmt: skip

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from include import audit
 from include.corrections import workflow
 from include.quality import people
 from include.quality import warnings as qwarnings
@@ -83,8 +84,10 @@ def open_review(subsystem: str, period: str, dag_run_id: str | None = None) -> d
             "reviewer_name": qa.name, "items": items}  # fmt: skip
 
 
-def decide(review_id: int, by: str, returned: list[int], comment: str) -> dict:
-    """Confirm every item not returned (warnings acknowledged), return the others to the filler."""
+def decide(review_id: int, by: str, returned: list[int], comment: str, **ids) -> dict:
+    """Confirm every item not returned (warnings acknowledged), return the others to the filler.
+    The decision and who made it go to the audit trail with the review row (`ids`: dag_id,
+    airflow_run_id)."""
     with connect() as conn:
         subsystem, items = conn.execute(
             "select subsystem, items from corrections.reviews where review_id = %s", [review_id]
@@ -111,4 +114,10 @@ def decide(review_id: int, by: str, returned: list[int], comment: str) -> dict:
             "where review_id = %s",
             [by, json.dumps(decisions, ensure_ascii=False), review_id],
         )
+        audit.record(
+            conn, "department_review", f"corrections.reviews/{review_id}", by,
+            after={"confirmed": [d["no"] for d in decisions if d["decision"] == "confirmed"],
+                   "returned": [d["no"] for d in back_items]},
+            detail={"subsystem": subsystem, "comment": comment}, **ids,
+        )  # fmt: skip
     return {"confirmed": len(decisions) - len(back_items), "returned": len(back_items)}

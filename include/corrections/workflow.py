@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from include import mail
+from include import audit, mail
 from include.corrections import requests as creq
 from include.quality import people
 from include.warehouse.connection import connect
@@ -48,12 +48,15 @@ def record_step(
     opinion: str | None = None,
     at: datetime | None = None,
     url: str | None = None,
+    dag_id: str | None = None,
+    airflow_run_id: str | None = None,
 ) -> dict:
     at = at or datetime.now(UTC)
     with connect(url) as conn:
-        h = conn.execute(
-            "select request_hash from corrections.requests where request_id = %s", [request_id]
-        ).fetchone()[0]
+        h, form_no = conn.execute(
+            "select request_hash, form_no from corrections.requests where request_id = %s",
+            [request_id],
+        ).fetchone()
         signer = assignee_name or responded_by or ACTOR
         sig = creq.signature(signer, at, decision, h) if decision in ("approve", "refuse") else None
         conn.execute(
@@ -65,6 +68,13 @@ def record_step(
             [request_id, step_kind, assignee_user, assignee_name, responded_by, decision,
              opinion, at, sig],
         )  # fmt: skip
+        if responded_by:  # a person answered (HITL responded_by): the audit trail, same commit
+            audit.record(
+                conn, "correction_step", f"corrections.requests/{form_no}", responded_by, at=at,
+                after={"step": step_kind, "decision": decision},
+                detail={"opinion": opinion, "signature": sig, "assignee_user": assignee_user},
+                dag_id=dag_id, airflow_run_id=airflow_run_id,
+            )  # fmt: skip
     return {"at": at.isoformat(), "signature": sig}
 
 

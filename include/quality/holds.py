@@ -18,8 +18,11 @@ from __future__ import annotations
 import psycopg
 from psycopg.rows import dict_row
 
+from include import audit
 from include.registry import registry
 from include.warehouse import connection
+
+RECHECK = "质量检查（复核通过）"  # who releases a held pull that passes its re-check
 
 
 class ReleaseError(ValueError):
@@ -59,19 +62,27 @@ def apply(conn: psycopg.Connection, run_id: int, verified_pulls: dict[str, list[
             held.append(pull_id)
     still_failing = {row[0] for row in failing}
     verified = [p for pulls in verified_pulls.values() for p in pulls]
-    released = [
-        row[0]
-        for row in conn.execute(
-            """
-            update quality.holds set released_at = now(), released_by = '质量检查（复核通过）',
-                release_kind = 'recheck', release_run_id = %s,
-                release_note = '复核时阻断性检查全部通过'
-            where released_at is null and pull_id = any(%s) and not (pull_id = any(%s))
-            returning pull_id
-            """,
-            [run_id, verified, list(still_failing)],
-        ).fetchall()
-    ]
+    with conn.transaction():  # each release and its audit event together
+        released = [
+            row[0]
+            for row in conn.execute(
+                """
+                update quality.holds set released_at = now(), released_by = %s,
+                    release_kind = 'recheck', release_run_id = %s,
+                    release_note = '复核时阻断性检查全部通过'
+                where released_at is null and pull_id = any(%s) and not (pull_id = any(%s))
+                returning pull_id
+                """,
+                [RECHECK, run_id, verified, list(still_failing)],
+            ).fetchall()
+        ]
+        for pull_id in released:
+            audit.record(
+                conn, "hold_release", f"quality.holds/{pull_id}", RECHECK,
+                before={"released_at": None},
+                after={"released_by": RECHECK, "release_kind": "recheck", "release_run_id": run_id},
+                detail={"reason": "复核时阻断性检查全部通过"},
+            )  # fmt: skip
     return {"held": held, "released": released}
 
 
@@ -86,12 +97,16 @@ def _administrators(subsystem: str) -> dict[str, str]:
     return allowed
 
 
-def release(pull_id: int, by: str, reason: str, url: str | None = None) -> dict:
+def release(
+    pull_id: int, by: str, reason: str, url: str | None = None, via: dict | None = None
+) -> dict:
     """A quality administrator accepts a held batch: it is published at the next warehouse build.
 
     `by` is the administrator's e-mail address (or name). Raises ReleaseError when the pull is
     not on hold, when `by` is not a quality administrator of the subsystem's managing or
-    organising department or of 质管办, or when no reason is given.
+    organising department or of 质管办, or when no reason is given. The release is written to
+    the audit trail in the same transaction; `via` ({airflow_user, dag_id, airflow_run_id})
+    says which Airflow account triggered it.
     """
     if not reason or not reason.strip():
         raise ReleaseError("请写明放行理由 (--reason)：为什么接受这批数据")
@@ -122,6 +137,15 @@ def release(pull_id: int, by: str, reason: str, url: str | None = None) -> dict:
             """,
             [who, reason.strip(), pull_id],
         )
+        via = via or {}
+        audit.record(
+            conn, "hold_release", f"quality.holds/{pull_id}", email,
+            before={"released_at": None},
+            after={"released_by": who, "release_kind": "accepted"},
+            detail={"subsystem": subsystem, "reason": reason.strip(),
+                    "airflow_user": via.get("airflow_user")},
+            dag_id=via.get("dag_id"), airflow_run_id=via.get("airflow_run_id"),
+        )  # fmt: skip
         # The warnings about this batch say who accepted it; they resolve at the next run,
         # when the accepted pull is no longer among the pulls verified.
         conn.execute(

@@ -72,7 +72,8 @@ def release_hold(**context) -> dict:
 
     p = _params(context)
     try:
-        result = holds.release(int(p["pull_id"]), p["by"], p["reason"])
+        via = {**_ids(context), "airflow_user": context["dag_run"].triggering_user_name}
+        result = holds.release(int(p["pull_id"]), p["by"], p["reason"], via=via)
     except holds.ReleaseError as exc:
         raise _final(f"不能放行：{exc}") from None
     log.info("暂扣批次 %s 已放行：%s", p["pull_id"], result)

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from include import settings
+from include import audit, settings
 from include.registry import registry
 from include.rules import gb11643
 from include.warehouse import connection, credentials, roles
@@ -72,11 +72,13 @@ def apply_ddl(conn: psycopg.Connection) -> list[str]:
 
 
 def prepare_database(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
-    """One warehouse database: raw schemas, platform tables, the key, every role's grants."""
+    """One warehouse database: raw schemas, platform tables, the key, every role's grants,
+    and an audit event for every rules file changed since the last start (include/audit.py)."""
     schemas = ensure_schemas(conn)
     ddl = apply_ddl(conn)
     store_pii_key(conn)
     roles.ensure(conn, registry())
+    audit.record_rules_files(conn)
     return schemas, ddl
 
 

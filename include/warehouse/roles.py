@@ -4,7 +4,7 @@
 - xiaoben_transformer: reads raw_*, landing, quality (holds); writes staging, intermediate,
   marts, snapshots, seeds.
 - xiaoben_quality: reads everything; writes quality.
-- xiaoben_qmo (质管办): reads everything but clear personal data.
+- xiaoben_qmo (质管办): reads everything but clear personal data, the audit trail included.
 - xiaoben_bi: reads marts (personal data masked or HMAC'd).
 - xiaoben_dept_<code>: marts rows of its own 院系/部门; quality results and warnings of its own
   subsystems (row-level security).
@@ -36,6 +36,9 @@ CLEAR_PII = ("landing", "staging", "intermediate", "snapshots")  # plus every ra
 TRANSFORMED = ("staging", "intermediate", "marts", "snapshots", "seeds")
 # Department-scoped marts: private.scope_marts() (ddl/005_private.sql), run after every dbt build.
 RLS_QUALITY = ("quality.check_results", "quality.warnings")  # scoped by subsystem
+AUDIT_RECORD = (
+    "audit.record(text, text, text, timestamptz, text, text, text, jsonb, jsonb, jsonb, text, text)"
+)
 
 
 def department_role(code: str) -> str:
@@ -127,6 +130,11 @@ def grant(conn: psycopg.Connection, reg: Registry) -> None:
     conn.execute(f"revoke all on {ensure} from public")
     for role in (LOADER, TRANSFORMER):  # a security definer: only those who make raw tables
         _x(conn, f"grant execute on {ensure} to {{}}", role)
+    # The audit trail (ddl/090_audit.sql): 质管办 and the quality role read it (the loops
+    # above: it holds no clear personal data); BI and departments get nothing. Events are
+    # appended only through audit.record(), a security definer the quality role may call.
+    conn.execute(f"revoke all on function {AUDIT_RECORD} from public")
+    _x(conn, f"grant execute on function {AUDIT_RECORD} to {{}}", QUALITY)
     conn.execute("revoke all on function private.pii_hmac(text) from public")
     _x(conn, "grant execute on function private.pii_hmac(text) to {}", TRANSFORMER)
     department_access(conn, reg)

@@ -96,7 +96,12 @@ def test_form_answered_through_rest_api(college, tmp_path, free_port):
             "assessment.manual_scores where airflow_run_id is not null and dag_id = "
             "'assessment__yearly' order by department"
         ).fetchall()
+        trail = conn.execute(  # the audit trail: the Airflow user who answered the form
+            "select actor, after ->> 'department' from audit.events where action = "
+            "'assessment_entry' and dag_id = 'assessment__yearly' order by event_id"
+        ).fetchall()
     assert [(d, float(s), list(m), who, src) for d, s, m, who, src in rows] == [
         ("教务处", 92.0, [], "qmo_admin", "hitl"),
         ("财务处", 40.0, ["张会计"], "qmo_admin", "hitl"),
     ]
+    assert sorted(trail) == [("qmo_admin", "教务处"), ("qmo_admin", "财务处")]

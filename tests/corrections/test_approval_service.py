@@ -172,6 +172,13 @@ def test_one_correction_end_to_end_through_the_service(platform):
     assert steps == [("department_heads", "zhou.lixin", "approve"),
                      ("vice_president", "ouyang.jianhua", "approve"),
                      ("quality_office", "yuan.fang", "approve")]  # fmt: skip
+    # ... and the audit trail names the same Airflow users (HITL responded_by) and their roles.
+    trail = _q("select e.actor, e.actor_role, e.after ->> 'step' from audit.events e join "
+               "corrections.requests r on e.object = 'corrections.requests/' || r.form_no "
+               "where r.dag_run_id = %s order by e.event_id", [runs["good"]])  # fmt: skip
+    assert trail == [("zhou.lixin", "部门负责人", "department_heads"),
+                     ("ouyang.jianhua", "分管教学副院长", "vice_president"),
+                     ("yuan.fang", "质量管理员", "quality_office")]  # fmt: skip
 
     # Three forms: verified, refused, timed out — each a DAG output, registered.
     forms = dict(_q("select status, pdf_path from corrections.forms"))
@@ -252,5 +259,9 @@ def test_department_review_through_the_service(platform):
     decided = _q("select decided_by, decisions from corrections.reviews where dag_run_id = %s",
                  [run_id])  # fmt: skip
     assert decided[0][0] == "huang.xiaoyan"
+    trail = _q("select e.actor, e.actor_department, e.airflow_run_id from audit.events e "
+               "join corrections.reviews r on e.object = 'corrections.reviews/' || r.review_id "
+               "where r.dag_run_id = %s", [run_id])  # fmt: skip
+    assert trail == [("huang.xiaoyan", "教务处", run_id)]
     assert decided[0][1][0]["decision"] == "returned"
     assert any("部门审核退回" in m["Subject"] for m in mail.read_messages())

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 
+import psycopg
 import pytest
 
 from include import settings
@@ -104,6 +105,12 @@ def test_held_batch_is_mailed_and_released_by_its_quality_administrator(
     assert result["state"].endswith("success")
     hold = next(h for h in holds.list_holds(url) if h["pull_id"] == pulled["pull_id"])
     assert hold["release_kind"] == "accepted" and by in hold["released_by"]
+    with psycopg.connect(url) as conn:  # the audit trail: who, and as which Airflow account
+        trail = conn.execute(
+            "select actor, detail ->> 'airflow_user', dag_id from audit.events where object = %s",
+            [f"quality.holds/{pulled['pull_id']}"],
+        ).fetchall()
+    assert trail == [(by, "dag_test", "quality_release")]  # dag.test() triggers as dag_test
 
     day = hold["held_at"].astimezone(digest.TZ).date()
     text = report.format_report(

@@ -15,6 +15,7 @@ from include.warehouse import connection, credentials, roles
 DEPT = roles.department_role("108")  # 设计创新学院: organises major_development, not finance
 OTHER_DEPT = roles.department_role("208")  # 财务处: manages finance
 
+AUDIT_PROBE = "'hold_release', 'quality.holds/0', 'probe'"  # rolled back after each statement
 # (role, statement, allowed)
 MATRIX = [
     (roles.LOADER, "insert into raw_academic.sec_probe values ('x')", True),
@@ -56,6 +57,24 @@ MATRIX = [
     (DEPT, "select * from staging.sec_probe", False),
     (DEPT, "select * from private.subsystem_departments", False),
     (DEPT, "delete from quality.warnings", False),
+    # the audit trail (ddl/090_audit.sql): 质管办 reads it; appending only via audit.record()
+    (roles.QMO, "select * from audit.events", True),
+    (roles.QMO, "delete from audit.events", False),
+    (roles.QMO, f"select audit.record({AUDIT_PROBE})", False),
+    (roles.QUALITY, "select * from audit.events", True),
+    (roles.QUALITY, f"select audit.record({AUDIT_PROBE})", True),
+    (
+        roles.QUALITY,
+        "insert into audit.events (at, actor, action, object) select now(), 'x', 'x', 'x'",
+        False,
+    ),
+    (roles.QUALITY, "update audit.events set actor = 'x'", False),
+    (roles.BI, "select * from audit.events", False),
+    (roles.BI, f"select audit.record({AUDIT_PROBE})", False),
+    (DEPT, "select * from audit.events", False),
+    (DEPT, f"select audit.record({AUDIT_PROBE})", False),
+    (roles.LOADER, "select * from audit.events", False),
+    (roles.TRANSFORMER, f"select audit.record({AUDIT_PROBE})", False),
 ]
 
 
