@@ -382,11 +382,93 @@ def section_warnings(ctx: Context, spec: dict) -> list:
     return blocks
 
 
+# Correction forms (Annex 1) of a subsystem by outcome in the period, from the history mart:
+# closed in the period as verified (in effect), refused or timed out; open at the period's end.
+CORRECTIONS_SQL = """
+select {expr} from marts.correction_history
+where subsystem_id = %(subsystem)s and {where}
+"""
+CLOSED_IN = "status = '{}' and closed_at >= %(start)s and closed_at < %(end)s"
+CORRECTION_OUTCOMES = {
+    "verified": ("已核验生效", CLOSED_IN.format("verified")),
+    "refused": ("已退回", CLOSED_IN.format("refused")),
+    "timed_out": ("超时未办", CLOSED_IN.format("timed_out")),
+    "open": ("期末审批中", "submitted_at < %(end)s and coalesce(closed_at, 'infinity') >= %(end)s"),
+}
+FORMS_SQL = """
+select distinct on (form_no) form_no, status, reporting_department, filler_name, verified_by,
+    approvals, count(*) over (partition by form_no) as items
+from marts.correction_history
+where subsystem_id = %(subsystem)s and {where}
+order by form_no
+"""
+ACTIVE_SQL = """
+select distinct subsystem_id from marts.correction_history
+where subsystem_id = any(%(subsystems)s) and submitted_at < %(end)s
+    and coalesce(closed_at, 'infinity') >= %(start)s
+"""
+
+
+def _form(row: dict) -> dict:
+    """One form as a figure's correction: number, outcome, who filled, signed and verified."""
+    signed = [a["name"] for a in row["approvals"] if a.get("decision") == "approve" and a["name"]]
+    return {
+        "form_no": row["form_no"],
+        "status": row["status"],
+        "reporting_department": row["reporting_department"],
+        "filler": row["filler_name"],
+        "signed_by": list(dict.fromkeys(signed)),
+        "verified_by": row["verified_by"],
+        "items": int(row["items"]),
+    }
+
+
+def correction_figures(ctx: Context, sid: str, name: str) -> dict[str, Figure | None]:
+    """Per outcome, the number of forms of subsystem `sid`; each figure lists its forms (number,
+    outcome, filler, signers, 质管办's verifier) as its corrections."""
+    out = {}
+    for what, (label, where) in CORRECTION_OUTCOMES.items():
+        params = {"subsystem": sid, **_window(ctx.period)}
+        forms = ctx.t.rows(FORMS_SQL.format(where=where), params)
+        out[what] = ctx.t.measure(
+            f"cr:{sid}:{what}",
+            f"{name} 更正表 {label}",
+            "marts.correction_history",
+            CORRECTIONS_SQL.format(expr="count(distinct form_no)", where=where),
+            params,
+            [sid],
+            "份",
+            corrections=[_form(f) for f in forms],
+            by_subsystem=True,
+        )
+    return out
+
+
 def section_corrections(ctx: Context, spec: dict) -> list:
-    return [
-        "本期无已应用的数据更正：更正流程（附件 1）尚未上线，"
-        "reports.figures.corrections 目前恒为空。"
-    ]
+    """Forms per subsystem and outcome; with `only_with_forms` (the school report) only the
+    subsystems that had a form open during the period are listed."""
+    from include.registry import registry
+
+    subsystems = registry().subsystems
+    listed = ctx.subsystems
+    if spec.get("only_with_forms"):
+        active = ctx.t.rows(ACTIVE_SQL, {"subsystems": listed, **_window(ctx.period)})
+        listed = sorted(r["subsystem_id"] for r in active)
+    if not listed:
+        return ["本期没有提交或办结的数据更正表（marts.correction_history）。"]
+    rows = []
+    for sid in listed:
+        figs = correction_figures(ctx, sid, subsystems[sid].name_zh)
+        ctx.corrections = getattr(ctx, "corrections", {}) | {sid: (subsystems[sid].name_zh, figs)}
+        forms = sorted({c["form_no"] for f in figs.values() if f for c in f.corrections})
+        cells = [_cell(figs[w]) for w in CORRECTION_OUTCOMES]
+        rows.append([subsystems[sid].name_zh, *cells, "、".join(forms) or "—"])
+    columns = ["子系统", *(label for label, _ in CORRECTION_OUTCOMES.values()), "更正表编号"]
+    note = (
+        "附件 1 数据采集更正表（marts.correction_history）：已核验生效、已退回、超时未办为本期办结"
+        "的表数，期末审批中为期末尚未办结的表数；填报人、签署人与核验人见附录数字溯源。"
+    )
+    return [Table(columns, rows, note)]
 
 
 # ---- control points (marts.fct_control_point_values) -------------------------------------------

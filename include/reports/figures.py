@@ -2,11 +2,12 @@
 
 A figure knows the relation and SQL it was read from (with its parameters), the subsystems
 behind it, the pulls involved (`landing.run_log`, up to the end of the period), the as-of time
-of the newest of those pulls, the corrections applied (the correction layer of Annex 1 has not
-landed yet: always an empty list, said so in the report) and the responsible departments and
-people (`marts.data_responsibility`). A figure missing any of that is *refused*: it is kept
-out of the report and counted, and `Report.figure()` raises `UntracedFigure` for it, so a
-template cannot print it.
+of the newest of those pulls, the corrections involved (Annex 1 forms: for a figure over the
+marts, the verified corrections laid over its subsystems' data by the report's cut-off; for a
+count of correction forms, the forms counted, with filler, signers and verifier) and the
+responsible departments and people (`marts.data_responsibility`). A figure missing any of
+that is *refused*: it is kept out of the report and counted, and `Report.figure()` raises
+`UntracedFigure` for it, so a template cannot print it.
 
 每个印出的数字都经 `Tracer.measure` 取得并带溯源；无法溯源的数字不印出。
 """
@@ -39,6 +40,9 @@ class Figure:
     corrections: list[dict] = field(default_factory=list)
     responsible_departments: list[str] = field(default_factory=list)
     responsible_people: list[str] = field(default_factory=list)
+    # responsibility of the subsystems' own data, whatever relation the figure is read from
+    # (a count of a subsystem's correction forms answers to that subsystem's department)
+    by_subsystem: bool = False
 
     def missing_trace(self) -> list[str]:
         """What the trace lacks (empty when the figure may be printed)."""
@@ -62,7 +66,7 @@ class Figure:
             return "—"
         v = float(self.value)
         shown = f"{v:,.0f}" if v == int(v) else f"{v:,.{digits}f}"
-        tight = self.unit in ("", "%", "条", "个", "次", "项", ":1")
+        tight = self.unit in ("", "%", "条", "个", "次", "项", "份", ":1")
         return f"{shown}{'' if tight else ' '}{self.unit}"
 
 
@@ -92,6 +96,15 @@ where r.subsystem_id = any(%(subsystems)s) and r.column_name is null
 """
 
 
+# Corrections applied: the overlay (verified Annex 1 items, laid over staging) of the subsystems.
+APPLIED_SQL = """
+select form_no, subsystem, count(*), max(verified_at)
+from corrections.overlay
+where subsystem = any(%(subsystems)s) and verified_at < %(until)s
+group by form_no, subsystem order by form_no
+"""
+
+
 def _responsible(rows: list[tuple]) -> tuple[list[str], list[str]]:
     departments: set[str] = set()
     people: set[str] = set()
@@ -114,6 +127,7 @@ class Tracer:
         self.refused: list[Figure] = []
         self._pulls: dict[tuple, tuple] = {}
         self._people: dict[tuple, tuple] = {}
+        self._applied_forms: dict[tuple, list[dict]] = {}
 
     def _trace(self, fig: Figure) -> Figure:
         subs = tuple(sorted(set(fig.subsystems)))
@@ -123,7 +137,7 @@ class Tracer:
         fig.pull_ids, fig.as_of = list(self._pulls[subs][0]), self._pulls[subs][1]
         table = (
             fig.source_relation.removeprefix("marts.")
-            if fig.source_relation.startswith("marts.")
+            if fig.source_relation.startswith("marts.") and not fig.by_subsystem
             else None
         )
         key = (subs, table)
@@ -152,12 +166,31 @@ class Tracer:
         params: dict,
         subsystems: list[str],
         unit: str = "",
+        corrections: list[dict] | None = None,
+        by_subsystem: bool = False,
     ) -> Figure | None:
-        """Run `query` (one row, one column) and return the traced figure, or None if refused."""
+        """Run `query` (one row, one column) and return the traced figure, or None if refused.
+        `corrections`: the forms the figure counts (else, for a mart figure, the corrections
+        applied to its subsystems' data)."""
         row = self.conn.execute(query, params).fetchone()
         value = _number(row[0]) if row else None
         fig = Figure(key, label, value, unit, relation, query.strip(), params, list(subsystems))
+        fig.by_subsystem = by_subsystem
+        if corrections is not None:
+            fig.corrections = corrections
+        elif relation.startswith("marts."):
+            fig.corrections = self._applied(tuple(sorted(set(subsystems))))
         return self.add(fig)
+
+    def _applied(self, subs: tuple) -> list[dict]:
+        """Verified corrections laid over the subsystems' data by the cut-off (per form)."""
+        if subs not in self._applied_forms:
+            rows = self.conn.execute(APPLIED_SQL, {"subsystems": list(subs), "until": self.until})
+            self._applied_forms[subs] = [
+                {"form_no": f, "subsystem": s, "items": n, "verified_at": at.isoformat()}
+                for f, s, n, at in rows.fetchall()
+            ]
+        return self._applied_forms[subs]
 
     def rows(self, query: str, params: dict) -> list[dict]:
         """Rows that only shape a report (which units, which periods); never printed as such."""

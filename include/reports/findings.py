@@ -13,7 +13,8 @@ SEVERITY = {"高": 0, "中": 1, "低": 2}
 
 @dataclass
 class Finding:
-    rule: str  # worse / missed_target / overdue / late / failed_pulls / missing_report
+    rule: str  # worse / missed_target / overdue / late / failed_pulls / missing_report /
+    # correction_timed_out
     severity: str  # 高 / 中 / 低
     text: str
     figures: list[str]
@@ -155,6 +156,19 @@ def evaluate(ctx, cfg: dict) -> list[Finding]:
                             [pr.key, rate.key],
                         )
                     )
+    for name, figs in getattr(ctx, "corrections", {}).values():
+        late = figs.get("timed_out")
+        if late and late.value:
+            forms = "、".join(c["form_no"] for c in late.corrections)
+            out.append(
+                Finding(
+                    "correction_timed_out",
+                    "中",
+                    f"{name}本期有 {late.text()}数据更正表超时未办（{forms}），"
+                    "数据仍为原值，应由填报人重新提交、签署人按时签署。",
+                    [late.key],
+                )
+            )
     missing = [
         r["department"] for r in getattr(ctx, "report_rows", []) if not r.get("generated_at")
     ]

@@ -104,6 +104,22 @@ def pulls(fig: Figure) -> str:
     return f"{len(ids)} 批（#{ids[0]}–#{ids[-1]}）" if len(ids) > 1 else f"#{ids[0]}"
 
 
+TRACE_NOTE = (
+    "每个数字的来源、筛选条件、数据截止时间（所涉子系统最新一次成功采集）、采集批次、更正与责任人；"
+    "更正：集市数字列出所涉子系统已生效的更正表（附件 1，已叠加在暂存层），更正表计数列出所计的表；"
+    "各表的填报人、签署人与核验人及完整 SQL 见数据库表 reports.figures。"
+)
+
+
+def forms(fig: Figure, shown: int = 3) -> str:
+    """The trace's corrections cell: the form numbers involved (the first few, then how many)."""
+    numbers = list(dict.fromkeys(c["form_no"] for c in fig.corrections))
+    if not numbers:
+        return "无"
+    more = f" 等 {len(numbers)} 份" if len(numbers) > shown else ""
+    return "、".join(numbers[:shown]) + more
+
+
 def html(report: Report, inline_images: bool = False) -> str:
     """The HTML file (charts as data: URIs) or, with inline_images, the mail body whose charts
     are `cid:` references to related image parts (mail clients often block data: URIs)."""
@@ -119,6 +135,8 @@ def html(report: Report, inline_images: bool = False) -> str:
         ),
         filters=filters,
         pulls=pulls,
+        forms=forms,
+        trace_note=TRACE_NOTE,
     )
 
 
@@ -167,8 +185,7 @@ def pdf(report: Report) -> bytes:
                 doc,
                 0,
                 5,
-                "每个数字的来源、筛选条件、数据截止时间、采集批次、更正与责任人；"
-                "完整 SQL 见 reports.figures。更正流程尚未上线，更正一栏暂为空。",
+                TRACE_NOTE,
             )
             doc.set_font("cjk", size=6.5)
             rows = [
@@ -181,12 +198,12 @@ def pdf(report: Report) -> bytes:
                     f"{f.source_relation} {filters(f)}",
                     f"{f.as_of:%Y-%m-%d %H:%M}",
                     pulls(f),
-                    "无" if not f.corrections else str(len(f.corrections)),
+                    forms(f),
                     "、".join(f.responsible_departments) + " " + "、".join(f.responsible_people),
                 ]
                 for f in report.figures.values()
             ]
-            _table(doc, rows, head, (38, 16, 80, 22, 24, 8, 79))
+            _table(doc, rows, head, (38, 14, 70, 20, 22, 26, 77))
             continue
         for block in section.blocks:
             if isinstance(block, str):

@@ -11,6 +11,7 @@ import pytest
 
 from include.reports import builder, deliver, periods, render
 from include.reports.figures import Figure, Tracer, UntracedFigure
+from tests.corrections.test_requests import pdf_text
 from tests.reports.conftest import TERM, server_context
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -108,38 +109,134 @@ def recompute(conn, key: str, params: dict):
     raise AssertionError(f"no independent recomputation for figure {key}")
 
 
+def recompute_forms(conn, sid: str, what: str, start, end) -> list[str]:
+    """The form numbers of subsystem `sid` by outcome in the period, from the correction
+    workflow's own tables (corrections.requests and items, not the history mart)."""
+    if what == "open":
+        cond = "r.submitted_at < %s::timestamptz and (r.closed_at is null or r.closed_at >= %s)"
+        args = (end, end)
+    else:
+        cond = "r.status = %s and r.closed_at >= %s::timestamptz and r.closed_at < %s::timestamptz"
+        args = (what, start, end)
+    rows = conn.execute(
+        "select distinct r.form_no from corrections.requests r join corrections.items i "
+        f"using (request_id) where i.subsystem = %s and {cond} order by 1",
+        (sid, *args),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _corrections(url) -> dict[str, str]:
+    """Four Annex 1 forms on the academic students, one per outcome: verified (in the overlay),
+    refused, timed out, still open. Records named in no warning, so no warning moves."""
+    from include.corrections import requests as creq
+    from include.corrections import workflow
+    from tests.corrections.test_requests import _req, _sign_all
+
+    keys = [
+        r[0]
+        for r in psycopg.connect(url).execute(
+            "select source_key from raw_academic.students s where payload ->> 'mzm' = '01' "
+            "and not exists (select 1 from quality.warnings w where s.source_key = any("
+            "w.sample_keys)) order by source_key limit 4"
+        )
+    ]
+    made = {}
+    for outcome, key in zip(("verified", "refused", "timed_out", "open"), keys, strict=True):
+        req = creq.submit(_req(key), url=url)
+        made[outcome] = req["form_no"]
+        if outcome == "verified":
+            _sign_all(url, req["request_id"])
+        elif outcome == "refused":
+            _sign_all(url, req["request_id"], refuse_at="vice_president")
+        elif outcome == "timed_out":
+            workflow.close(req["request_id"], "timed_out", "逾期未签署", url=url)
+    return made
+
+
+def _drop_corrections(url) -> None:
+    with psycopg.connect(url) as conn, conn.transaction():
+        conn.execute("select set_config('xiaoben.corrections_workflow', 'on', true)")
+        for table in ("overlay", "forms", "steps", "items", "requests", "form_numbers"):
+            conn.execute(f"delete from corrections.{table}")
+
+
 @pytest.fixture(scope="module")
 def school(campus, tmp_path_factory):
+    from include.warehouse import dbt
+
     out = tmp_path_factory.mktemp("reports")
-    for dept in builder.department_list()[:2]:  # two departments report, the rest are late
-        deliver.produce(
-            "department", "term", TERM, dept, url=campus.db_url, send_mail=False, folder=out
-        )
-    result = deliver.produce("school", "term", TERM, url=campus.db_url, send_mail=False, folder=out)
-    return result
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XIAOBEN_DATABASE_URL", campus.db_url)
+        forms = _corrections(campus.db_url)
+        dbt.run(["run", "-s", "correction_history"], url=campus.db_url)
+        try:
+            for dept in builder.department_list()[:2]:  # two departments report, the rest late
+                deliver.produce(
+                    "department", "term", TERM, dept, url=campus.db_url, send_mail=False,
+                    folder=out,
+                )  # fmt: skip
+            academic = deliver.produce(
+                "department", "term", TERM, "教务处", url=campus.db_url, send_mail=False,
+                folder=out,
+            )  # fmt: skip
+            result = deliver.produce(
+                "school", "term", TERM, url=campus.db_url, send_mail=False, folder=out
+            )
+            yield result | {"forms": forms, "academic": academic}
+        finally:  # the shared college goes back as it was: no correction, an empty history
+            _drop_corrections(campus.db_url)
+            dbt.run(["run", "-s", "correction_history"], url=campus.db_url)
+
+
+def _check_figures(conn, report_id: int, kinds: set[str] | None, only: str | None = None):
+    """Every figure of the report (or those of kind `only`) recomputed with the test's own SQL,
+    trace included."""
+    rows = conn.execute(
+        "select figure_key, value, params, as_of, pull_ids, responsible_departments, "
+        "responsible_people, corrections, source_relation, subsystems "
+        "from reports.figures where report_id = %s",
+        (report_id,),
+    ).fetchall()
+    assert kinds is None or {r[0].split(":")[0] for r in rows} == kinds
+    rows = [r for r in rows if only is None or r[0].startswith(f"{only}:")]
+    applied = dict(
+        conn.execute(
+            "select subsystem, array_agg(distinct form_no order by form_no) "
+            "from corrections.overlay group by subsystem"
+        ).fetchall()
+    )
+    for key, value, params, as_of, pull_ids, depts, people, corrections, relation, subs in rows:
+        assert as_of is not None and pull_ids and depts, key
+        numbers = [c["form_no"] for c in corrections]
+        if key.startswith("cr:"):
+            assert people and set(depts) <= {p.split(" ", 1)[0] for p in people}, key
+            _, sid, what = key.split(":")
+            expected_forms = recompute_forms(conn, sid, what, params["start"], params["end"])
+            assert numbers == expected_forms, key
+            assert value == len(expected_forms), key
+            continue
+        if relation.startswith("marts."):  # the corrections laid over its subsystems' data
+            assert numbers == sorted(f for s in subs for f in applied.get(s, [])), key
+        else:  # landing and quality figures read what landed: no correction applies
+            assert corrections == [], key
+        expected = recompute(conn, key, params)
+        got = None if value is None else float(value)
+        if key.endswith("lag_hours"):
+            assert got == pytest.approx(expected, abs=0.2), key
+        elif expected is None:
+            assert got is None, key
+        else:
+            assert got == pytest.approx(expected, abs=0.051), key
 
 
 def test_school_report_figures_recompute(campus, school):
     with psycopg.connect(campus.db_url) as conn:
-        rows = conn.execute(
-            "select figure_key, value, params, as_of, pull_ids, responsible_departments, "
-            "corrections from reports.figures where report_id = %s",
-            (school["report_id"],),
-        ).fetchall()
-        assert len(rows) == school["figures"] > 50
-        kinds = {r[0].split(":")[0] for r in rows}
-        assert kinds == {"cp", "dq"}
-        for key, value, params, as_of, pull_ids, depts, corrections in rows:
-            assert as_of is not None and pull_ids and depts, key
-            assert corrections == []
-            expected = recompute(conn, key, params)
-            got = None if value is None else float(value)
-            if key.endswith("lag_hours"):
-                assert got == pytest.approx(expected, abs=0.2), key
-            elif expected is None:
-                assert got is None, key
-            else:
-                assert got == pytest.approx(expected, abs=0.051), key
+        count = conn.execute(
+            "select count(*) from reports.figures where report_id = %s", (school["report_id"],)
+        ).fetchone()[0]
+        assert count == school["figures"] > 50
+        _check_figures(conn, school["report_id"], {"cp", "dq", "cr"})
         school_row = conn.execute(
             "select kind, period_kind, period_id, department, figures, pdf_bytes, html_sha256, "
             "recipients from reports.reports where report_id = %s",
@@ -149,6 +246,42 @@ def test_school_report_figures_recompute(campus, school):
     assert len(school_row[6]) == 64
     assert {r["role"] for r in school_row[7]} >= {"质管办负责人"}
     assert any("副" in r["role"] for r in school_row[7])
+
+
+def test_corrections_made_are_reported_with_their_forms(campus, school):
+    """Department and school reports: forms by outcome with their numbers, each count a traced
+    figure naming the forms, filler, signers, verifier and the responsible people."""
+    forms = school["forms"]
+    academic = school["academic"]
+    with psycopg.connect(campus.db_url) as conn:
+        _check_figures(conn, academic["report_id"], None, only="cr")
+        figs = dict(
+            conn.execute(
+                "select figure_key, corrections from reports.figures where report_id = %s "
+                "and figure_key like 'cr:academic:%%'",
+                (academic["report_id"],),
+            ).fetchall()
+        )
+    for outcome, form in forms.items():
+        (counted,) = figs[f"cr:academic:{outcome}"]
+        assert counted["form_no"] == form and counted["filler"] == "黄晓燕"
+    verified = figs["cr:academic:verified"][0]
+    assert verified["verified_by"] == "袁芳" and "欧阳建华" in verified["signed_by"]
+    for report in (academic, school):
+        html = open(report["html"], encoding="utf-8").read()
+        assert "更正流程尚未上线" not in html
+        assert all(form in html for form in forms.values()), report["title"]
+        assert "期末审批中" in html
+    with psycopg.connect(campus.db_url) as conn:
+        (found,) = conn.execute(
+            "select findings from reports.reports where report_id = %s", (academic["report_id"],)
+        ).fetchone()
+    timed_out = next(f for f in found if f["rule"] == "correction_timed_out")
+    assert forms["timed_out"] in timed_out["text"] and timed_out["figures"] == [
+        "cr:academic:timed_out"
+    ]
+    flat = "".join(pdf_text(school["pdf"]).split())
+    assert "数据更正" in flat and all(form in flat for form in forms.values())
 
 
 def test_school_report_content(school):

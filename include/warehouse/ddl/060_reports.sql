@@ -79,6 +79,7 @@ comment on column reports.figures.subsystems is '数据来源子系统';
 comment on column reports.figures.as_of is '数据截止时间：所涉子系统最新一次成功采集的结束时间';
 comment on column reports.figures.pull_ids is '涉及的采集批次（landing.run_log.pull_id）';
 comment on column reports.figures.corrections is
-    '已应用的更正（附件 1 更正流程）；更正层尚未上线，目前恒为空数组';
+    '所涉更正（附件 1 更正表）：集市数字为所涉子系统已生效（叠加于暂存层）的更正表；'
+    '更正表计数为所计的表，含状态、填报人、签署人与质管办核验人';
 comment on column reports.figures.responsible_departments is '责任部门（归口管理部门，marts.data_responsibility）';
 comment on column reports.figures.responsible_people is '责任人（部门负责人、质量管理员）';

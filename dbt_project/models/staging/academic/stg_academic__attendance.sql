@@ -35,6 +35,7 @@ renamed as (
         ---------- timestamps
         {{ ts('gxsj', 'yyyy-MM-dd HH:mm:ss') }} as updated_at,
         ---------- lineage
+        correction_forms,
         current_timestamp as loaded_at,
         {{ lineage_columns() }}
 

@@ -40,6 +40,7 @@ renamed as (
         {{ ts('JnDateTime', 'yyyyMMddHHmmss') }} as transacted_at,
         {{ ts('EffectTime', 'yyyyMMddHHmmss') }} as booked_at,
         ---------- lineage
+        correction_forms,
         current_timestamp as loaded_at,
         {{ lineage_columns() }}
 

@@ -38,6 +38,7 @@ renamed as (
         {{ ts('baseCheckTime', 'epoch_ms') }} as scheduled_check_at,
         {{ ts('userCheckTime', 'epoch_ms') }} as checked_at,
         ---------- lineage
+        correction_forms,
         current_timestamp as loaded_at,
         {{ lineage_columns() }}
 
