@@ -84,7 +84,8 @@ def doc_md(s: Subsystem, spec: ApiSpec) -> str:
         "",
         "每个任务拉取一个资源并落地到 `raw_<子系统>.<资源>`（原样 JSONB，按主键与内容哈希去重），"
         "不合规记录进入 `landing.rejects`，每次拉取在 `landing.run_log` 留一行。"
-        "参数 `mode=full` 从配置的起始日期全量重拉；`since`/`until` 指定时间窗。",
+        "参数 `mode=full` 从配置的起始日期全量重拉（先列 id 再获取的资源也重新获取已结束的记录）；"
+        "`since`/`until` 指定时间窗。",
     ]
     return "\n".join(lines)
 
@@ -101,11 +102,21 @@ def schedule(s: Subsystem):
     from include import settings
 
     timetable = settings.timetable(s.cron, s.timezone)  # None while the main job runs
-    if timetable is None or not s.full_cron or s.full_cron == s.cron:
-        return timetable
+    if timetable is None or not s.full_cron or _among(s.full_cron, s.cron, s.timezone):
+        return timetable  # the full re-reads are some of the collection runs themselves
     from airflow.sdk import MultipleCronTriggerTimetable
 
     return MultipleCronTriggerTimetable(s.cron, s.full_cron, timezone=s.timezone)
+
+
+def _among(full_cron: str, cron: str, timezone: str, times: int = 400) -> bool:
+    """Whether each of the next `times` firings of `full_cron` is a firing of `cron` too."""
+    from zoneinfo import ZoneInfo
+
+    from croniter import croniter
+
+    firings = croniter(full_cron, datetime.now(ZoneInfo(timezone)))
+    return all(croniter.match(cron, firings.get_next(datetime)) for _ in range(times))
 
 
 def pull_mode(s: Subsystem, params: dict, dag_run: Any) -> str:

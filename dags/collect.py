@@ -46,7 +46,8 @@ def params() -> dict:
             "incremental",
             enum=["incremental", "full"],
             title="采集方式",
-            description="增量：从上次采集的游标继续；全量：从配置的起始日期重新拉取",
+            description="增量：从上次采集的游标继续，已结束的记录不再逐条获取；"
+            "全量：从配置的起始日期重新拉取（子系统文件 schedule.full_cron 的定时运行自动全量）",
             values_display={"incremental": "增量采集", "full": "全量重拉"},
         ),
         "since": Param(

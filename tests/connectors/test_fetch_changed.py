@@ -141,7 +141,12 @@ def test_a_change_to_a_final_instance_is_caught_by_the_scheduled_full_reread(cam
 def test_a_full_cron_between_the_collection_times_adds_its_own_runs():
     import dataclasses
 
-    s = dataclasses.replace(registry().subsystems["dingtalk"], full_cron="45 2 * * 0")
+    from airflow.sdk import CronTriggerTimetable, MultipleCronTriggerTimetable
+
+    s = registry().subsystems["dingtalk"]  # Sunday 02:15 is one of the hourly runs: one cron
+    assert type(schedule(s)) is CronTriggerTimetable
+    s = dataclasses.replace(s, full_cron="45 2 * * 0")
+    assert type(schedule(s)) is MultipleCronTriggerTimetable
     runs = scheduled_runs(s, datetime(2026, 9, 27, 1, 0, tzinfo=TZ), 4)
     assert [r.strftime("%H:%M") for r in runs] == ["01:15", "02:15", "02:45", "03:15"]
     assert pull_mode(s, {}, dag_run(runs[2], "scheduled")) == "full"
