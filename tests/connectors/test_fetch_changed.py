@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from connectors.collect import collect
-from connectors.dag_support import pull_mode, schedule
+from connectors.dag_support import doc_md, pull_mode, schedule
 from connectors.spec import registry
 from include.rules.dates import TZ
 from tests.connectors.conftest import latest_payloads
@@ -145,6 +145,7 @@ def test_a_full_cron_between_the_collection_times_adds_its_own_runs():
 
     s = registry().subsystems["dingtalk"]  # Sunday 02:15 is one of the hourly runs: one cron
     assert type(schedule(s)) is CronTriggerTimetable
+    assert "**全量重读**：`15 2 * * 0`" in doc_md(s, s.api)  # the DAG's page says when
     s = dataclasses.replace(s, full_cron="45 2 * * 0")
     assert type(schedule(s)) is MultipleCronTriggerTimetable
     runs = scheduled_runs(s, datetime(2026, 9, 27, 1, 0, tzinfo=TZ), 4)
@@ -187,3 +188,35 @@ def dag_run(when: datetime, run_type: str):
         end_date=None, clear_number=0, run_type=DagRunType(run_type), state="running", conf={},
         consumed_asset_events=[], partition_key=None,
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["api"]["resources"]["approvals"]["detail"]["final"][0].update(exists=True),
+         "api.resources.approvals.detail.final[0]: 需要恰好一个 in、equals 或 exists: true"),
+        (lambda d: d["api"]["resources"]["approvals"]["detail"]["final"][1].update(pth="x"),
+         "api.resources.approvals.detail.final[1].pth: 未知字段"),
+        (lambda d: d["api"]["resources"]["approvals"]["detail"].update(final=[]),
+         "api.resources.approvals.detail.final"),
+        (lambda d: d["schedule"].update(full_cron="every sunday"),
+         "schedule.full_cron: 'every sunday' 不是合法的 5 段 cron"),
+    ],
+)  # fmt: skip
+def test_a_wrong_final_or_full_cron_is_refused_naming_the_field(tmp_path, change, message):
+    import shutil
+
+    import yaml
+
+    from include import settings
+    from include.registry import RegistryError, load_registry
+
+    folder = tmp_path / "subsystems"
+    shutil.copytree(settings.SUBSYSTEMS_DIR, folder)
+    path = folder / "dingtalk.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RegistryError) as err:
+        load_registry(folder, settings.DEPARTMENTS_FILE)
+    assert f"dingtalk.yml: {message}" in str(err.value)
