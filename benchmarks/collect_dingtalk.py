@@ -11,7 +11,8 @@ every DingTalk resource as the hourly DAG run does (incremental, the YAML's 20 r
    `connectors/subsystems/` under XIAOBEN_SUBSYSTEMS_DIR): every listed id is got again, as the
    code did before issue 14;
 3. **second, after**: the same next run with the shipped file: only new and unfinished
-   instances are got.
+   instances are got. It runs on a copy of the warehouse taken after step 1 (`create database
+   … template`), so both second runs start from the same landed state.
 
 `--advance N` moves the sandbox clock N days before the second runs (0: the hourly case, nothing
 new at the source). Prints a JSON summary with, per run and resource, seconds, requests, ids
@@ -52,6 +53,29 @@ def without_final(workdir: Path) -> Path:
         (res.get("detail") or {}).pop("final", None)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return folder
+
+
+def clone(url: str, name: str) -> str:
+    """A copy of the warehouse as it is now (`create database … template …`), its URL."""
+    import psycopg
+    from psycopg import sql
+
+    from include.warehouse import connection
+
+    source = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(connection.with_db(url, "postgres"), autocommit=True) as conn:
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where datname = %s and pid <> pg_backend_pid()",
+            [source],
+        )
+        conn.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("create database {} template {}").format(
+                sql.Identifier(name), sql.Identifier(source)
+            )
+        )
+    return connection.with_db(url, name)
 
 
 def one_run(url: str, base: str, key: str, secret: str, subsystems: Path | None) -> dict:
@@ -112,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
 
             requests.post(f"http://127.0.0.1:{port}/_admin/clock/advance",
                           json={"days": args.advance}, timeout=600).raise_for_status()  # fmt: skip
+        twin = clone(url, "xiaoben_dingtalk_after")  # both second runs start from one state
         runs["second_before"] = one_run(url, base, key, secret, before)
-        runs["second_after"] = one_run(url, base, key, secret, None)
+        runs["second_after"] = one_run(twin, base, key, secret, None)
     finally:
         sandbox.terminate()
         sandbox.wait(30)
