@@ -4,6 +4,10 @@
     collect("campus_card", "transactions", mode="full")    # from the YAML's `initial`
     collect("academic", "grades", since="2026-09-01", until="2026-09-08")   # one window
 
+A list-ids-then-get resource (`detail:`) pulled incrementally gets only the ids that are new or
+whose landed version is not final (`detail.final`); its run-log row says how many ids were
+listed and how many were skipped as final (listed = fetched + skipped_final).
+
 Fetching and loading overlap: a producer thread walks the API into a bounded queue while this
 thread validates and COPYs, so the slower side sets the pace. Returns the run-log row.
 
@@ -155,7 +159,10 @@ def collect(
         landing.ensure_table()
         mode, window = plan_window(conn, spec, res, mode, since, until)
         landing.start(mode, window, dag_id, run_id)
-        extractor = Extractor(client, spec, landing.validator.key)
+        # incremental: a listed id whose landed version is final is not fetched again (the
+        # periodic full re-read, schedule.full_cron, still reads it)
+        skip = landing.final_keys() if mode == "incremental" else frozenset()
+        extractor = Extractor(client, spec, landing.validator.key, skip)
         try:
             _pump(extractor.pages(res, window), landing)
         except NotSubmitted as exc:
@@ -214,7 +221,7 @@ def _pump(pages, landing: Landing) -> None:
             if page is _DONE:
                 break
             if page is not None:
-                landing.add(page.records, page.keys, page.fetched_at, page.strict)
+                landing.add(page.records, page.keys, page.fetched_at, page.strict, page.skipped)
             if landing.buffered >= FLUSH_ROWS or time.monotonic() - last_flush >= FLUSH_SECONDS:
                 landing.flush()
                 last_flush = time.monotonic()

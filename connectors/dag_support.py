@@ -5,6 +5,10 @@
   URI scheme `postgres` (the PostgreSQL provider's, as Cosmos uses for dbt models) with a
   logical host `warehouse`: the asset names the dataset, not the server it happens to live on.
 - `doc_md(subsystem, spec)`: the DAG's documentation, from the file (Articles 5–7).
+- `schedule(subsystem)`: the DAG's timetable: `schedule.cron`, and `schedule.full_cron` (the
+  periodic full re-read) when the file sets one, as one `MultipleCronTriggerTimetable`.
+- `pull_mode(subsystem, params, dag_run)`: a scheduled run at a `full_cron` time reads in mode
+  `full`; every other run as its `mode` param says (incremental by default).
 - `run_pull(...)`: the task callable; credentials through Airflow's connection API.
 - `checked_credentials(...)`: the connection is configuration, checked before any request. A
   missing or unusable connection (no host, no key/secret, credentials refused at login) fails
@@ -34,6 +38,7 @@ FREQUENCY_ZH = {
     "hourly": "每小时", "daily": "每日", "weekly": "每周", "thrice_monthly": "每月三次",
     "monthly": "每月", "termly": "每学期", "yearly": "每年",
 }  # fmt: skip
+FULL_ZH = "这一时刻的定时运行从起始日期全量重读，补上回看期以前的变化与已结束记录的变化"
 
 
 def raw_asset(subsystem_id: str, resource: str):
@@ -61,6 +66,7 @@ def doc_md(s: Subsystem, spec: ApiSpec) -> str:
         f"- **组织部门**：{'、'.join(s.organising_departments)}",
         f"- **归口管理部门（DAG owner）**：{'、'.join(s.managing_departments)}",
         f"- **采集时间**：`{s.cron}`（{s.timezone}），由归口管理部门确定（Article 7）",
+        *([f"- **全量重读**：`{s.full_cron}`（{s.timezone}）：{FULL_ZH}"] if s.full_cron else []),
         f"- **采集计划**：{FREQUENCY_ZH.get(s.plan.frequency, s.plan.frequency)}，"
         f"每期结束后 {s.plan.deadline_hours} 小时内完整入库。{s.plan.note}",
         f"- **接口连接**：Airflow connection `{spec.connection}`（地址与密钥只在连接中）",
@@ -78,9 +84,53 @@ def doc_md(s: Subsystem, spec: ApiSpec) -> str:
         "",
         "每个任务拉取一个资源并落地到 `raw_<子系统>.<资源>`（原样 JSONB，按主键与内容哈希去重），"
         "不合规记录进入 `landing.rejects`，每次拉取在 `landing.run_log` 留一行。"
-        "参数 `mode=full` 从配置的起始日期全量重拉；`since`/`until` 指定时间窗。",
+        "参数 `mode=full` 从配置的起始日期全量重拉（先列 id 再获取的资源也重新获取已结束的记录）；"
+        "`since`/`until` 指定时间窗。",
     ]
     return "\n".join(lines)
+
+
+def schedule(s: Subsystem):
+    """The collection DAG's timetable: the managing department's collection times and, if the
+    file sets `schedule.full_cron`, the full re-reads, in one DAG.
+
+    Why one DAG and not a second `collect__<id>__full`: the id stays one name everywhere, and
+    `max_active_runs=1` keeps the weekly full read and the hourly incremental ones from running
+    over each other on the same raw tables and cursors; the run's own logical time says which
+    kind it is (`pull_mode`), since a timetable cannot give a scheduled run its own params.
+    """
+    from include import settings
+
+    timetable = settings.timetable(s.cron, s.timezone)  # None while the main job runs
+    if timetable is None or not s.full_cron or _among(s.full_cron, s.cron, s.timezone):
+        return timetable  # the full re-reads are some of the collection runs themselves
+    from airflow.sdk import MultipleCronTriggerTimetable
+
+    return MultipleCronTriggerTimetable(s.cron, s.full_cron, timezone=s.timezone)
+
+
+def _among(full_cron: str, cron: str, timezone: str, times: int = 400) -> bool:
+    """Whether each of the next `times` firings of `full_cron` is a firing of `cron` too."""
+    from zoneinfo import ZoneInfo
+
+    from croniter import croniter
+
+    firings = croniter(full_cron, datetime.now(ZoneInfo(timezone)))
+    return all(croniter.match(cron, firings.get_next(datetime)) for _ in range(times))
+
+
+def pull_mode(s: Subsystem, params: dict, dag_run: Any) -> str:
+    """`full` for a scheduled run at a `schedule.full_cron` time, else the run's `mode` param."""
+    mode = params.get("mode") or "incremental"
+    when = getattr(dag_run, "logical_date", None) or getattr(dag_run, "run_after", None)
+    if s.full_cron and when is not None and getattr(dag_run, "run_type", None) == "scheduled":
+        from zoneinfo import ZoneInfo
+
+        from croniter import croniter
+
+        if croniter.match(s.full_cron, when.astimezone(ZoneInfo(s.timezone))):
+            return "full"
+    return mode
 
 
 def _plain(value: Any) -> Any:
@@ -137,16 +187,20 @@ def _loader_url() -> str:
 def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:
     """Task callable of `collect__<id>.<resource>`: one pull, its run-log row as the XCom."""
     from connectors.client import ApiError
+    from connectors.spec import registry
 
     spec = spec_for(subsystem_id)
     creds = checked_credentials(subsystem_id, spec)
     params = context.get("params") or {}
     dag_run = context.get("dag_run")
+    mode = pull_mode(registry().subsystems[subsystem_id], params, dag_run)
+    if mode == "full" and (params.get("mode") or "incremental") != "full":
+        log.info("定时全量重读 (schedule.full_cron): %s.%s 本次全量拉取", subsystem_id, resource)
     try:
         result = collect(
             subsystem_id,
             resource,
-            mode=params.get("mode") or "incremental",
+            mode=mode,
             since=params.get("since") or None,
             until=params.get("until") or None,
             dag_id=f"collect__{subsystem_id}",
@@ -175,9 +229,11 @@ def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:
     except Exception as exc:
         log.warning("预警未能更新 (warning not resolved): %s", exc)
     log.info(
-        "raw_%s.%s: pull %s %s fetched=%s landed=%s duplicates=%s rejected=%s client=%s",
-        subsystem_id, resource, result["pull_id"], result["status"], result["fetched"],
-        result["landed"], result["duplicates"], result["rejected"], result["client"],
+        "raw_%s.%s: pull %s %s %s listed=%s fetched=%s skipped_final=%s landed=%s duplicates=%s"
+        " rejected=%s client=%s",
+        subsystem_id, resource, result["pull_id"], result["mode"], result["status"],
+        result["listed"], result["fetched"], result["skipped_final"], result["landed"],
+        result["duplicates"], result["rejected"], result["client"],
     )  # fmt: skip
     return _plain(result)
 

@@ -11,6 +11,7 @@ data rather than HTTP:
   value of a fixed list (DingTalk approval process codes configured for the app);
 - **recurse**: tree listings (DingTalk departments: children of each department);
 - **detail**: list ids, then get each one (DingTalk approvals); the id becomes the source key;
+  ids in `skip` (their landed version is final, `detail.final`) are listed but not fetched;
 - **page drift**: page/offset listings that report a total are re-read while the unique
   records seen are fewer than the total (rows inserted or deleted mid-read shift the pages).
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import methodcaller
@@ -39,6 +40,7 @@ class Page:
     keys: list[str] | None  # source keys given by the listing (list-ids-then-get), else None
     fetched_at: datetime
     strict: bool = True  # decoded as strict JSON (landing may use the fast canonical encoder)
+    skipped: int = 0  # ids listed on this page but not fetched: their landed version is final
 
 
 def as_datetime(value: Any) -> datetime:
@@ -67,8 +69,15 @@ def split_window(since: datetime, until: datetime, span: timedelta | None) -> li
 
 
 class Extractor:
-    def __init__(self, client: Client, spec: ApiSpec, identity: Callable[[Any], str | None]):
+    def __init__(
+        self,
+        client: Client,
+        spec: ApiSpec,
+        identity: Callable[[Any], str | None],
+        skip: Container[str] = frozenset(),
+    ):
         self.client, self.spec, self.identity = client, spec, identity
+        self.skip = skip  # source keys of a detail resource not to get again (final versions)
         self.passes = 0  # listings re-read because of page drift
         self.listings = 0
 
@@ -145,14 +154,16 @@ class Extractor:
             ident = (lambda x: str(x)) if res.detail is not None else self._identity
             for records, meta in self.client.pages(res, params, identity=ident):
                 fetched_at = datetime.now(TZ)
-                keys, strict = None, meta.get("strict", True)
+                keys, strict, skipped = None, meta.get("strict", True), 0
                 if res.detail is not None:
-                    records, keys, strict = self._details(res, records)
-                if verify:
+                    if verify:  # every listed id counts as seen, fetched or not
+                        self._remember(seen, res, [], [str(i) for i in records])
+                    records, keys, strict, skipped = self._details(res, records)
+                elif verify:
                     self._remember(seen, res, records, keys)
                 if meta.get("total") is not None:
                     total = meta["total"]
-                yield Page(records, keys, fetched_at, strict)
+                yield Page(records, keys, fetched_at, strict, skipped)
             if not verify or total is None or len(seen) >= total:
                 return
             self.passes += 1
@@ -195,10 +206,13 @@ class Extractor:
         key = self.identity(record) if isinstance(record, dict) else None
         return key if key is not None else "\x00" + json.dumps(record, sort_keys=True)
 
-    def _details(self, res: Resource, ids: list) -> tuple[list, list, bool]:
+    def _details(self, res: Resource, ids: list) -> tuple[list, list, bool, int]:
         d = res.detail
-        records, keys, strict = [], [], True
+        records, keys, strict, skipped = [], [], True, 0
         for item in ids:
+            if item not in (None, "") and str(item) in self.skip:
+                skipped += 1
+                continue
             body = self.client.request(
                 d.method, d.path, params={d.id_param: item}, body_style=d.body, resource=res
             )
@@ -206,4 +220,4 @@ class Extractor:
             found, record = lookup(body, d.records)
             records.append(record if found else None)
             keys.append(str(item) if item not in (None, "") else None)
-        return records, keys, strict
+        return records, keys, strict, skipped

@@ -31,6 +31,11 @@ from include.rules.dates import date_parser, is_lexical
 
 RAW_COLUMNS = ("pull_id", "fetched_at", "source_key", "payload_hash", "payload")
 TEMP = "_landing_batch"
+RUN_LOG = (
+    "pull_id", "subsystem", "resource", "dag_id", "run_id", "mode", "window_start",
+    "window_end", "fetched", "landed", "duplicates", "rejected", "listed", "skipped_final",
+    "started_at", "finished_at", "status", "error", "cursor_after",
+)  # fmt: skip
 REJECT_COLUMNS = (
     "pull_id", "subsystem", "resource", "source_key", "reason_code", "field", "reason",
     "raw_text", "received_at",
@@ -102,6 +107,10 @@ class Landing:
         self.title = title
         self.pull_id: int | None = None
         self.fetched = self.landed = self.duplicates = self.rejected = 0
+        # list-ids-then-get: ids listed (None for other resources) = fetched + skipped as final
+        self.listed: int | None = 0 if res.detail is not None else None
+        self.skipped_final = 0
+        self._skipped = 0  # skipped ids of the open batch, counted when it commits
         self.cursor_max: datetime | None = None
         self.cursor_until: datetime | None = None  # values at or after the window's end are
         # not trusted as a high-water mark (a clock running ahead would skip real records)
@@ -150,10 +159,11 @@ class Landing:
         with self.conn.transaction():
             row = self.conn.execute(
                 "update landing.run_log set fetched = %s, landed = %s, duplicates = %s,"
-                " rejected = %s, finished_at = clock_timestamp(), status = %s, error = %s,"
-                " cursor_after = %s where pull_id = %s returning *",
-                [self.fetched, self.landed, self.duplicates, self.rejected, status,
-                 error, cursor_after, self.pull_id],
+                " rejected = %s, listed = %s, skipped_final = %s,"
+                " finished_at = clock_timestamp(), status = %s, error = %s,"
+                f" cursor_after = %s where pull_id = %s returning {', '.join(RUN_LOG)}",
+                [self.fetched, self.landed, self.duplicates, self.rejected, self.listed,
+                 self.skipped_final, status, error, cursor_after, self.pull_id],
             ).fetchone()  # fmt: skip
             if status == "success" and self.cursor_max is not None:
                 self.conn.execute(
@@ -166,21 +176,41 @@ class Landing:
                     [self.spec.subsystem, self.res.name, self.res.cursor.field,
                      self.cursor_max, self.pull_id],
                 )  # fmt: skip
-        cols = [
-            "pull_id", "subsystem", "resource", "dag_id", "run_id", "mode", "window_start",
-            "window_end", "fetched", "landed", "duplicates", "rejected", "started_at",
-            "finished_at", "status", "error", "cursor_after",
-        ]  # fmt: skip
-        return dict(zip(cols, row, strict=False))
+        return dict(zip(RUN_LOG, row, strict=True))
+
+    # -- what need not be fetched again ----------------------------------------------------
+    def final_keys(self) -> set[str]:
+        """Source keys whose landed (latest) version is final by the resource's `detail.final`:
+        the source no longer changes them, so an incremental pull need not get them again."""
+        final = self.res.detail.final if self.res.detail is not None else ()
+        if not final:
+            return set()
+        tests, params = [], [self.table.as_string(self.conn)]
+        for c in final:
+            if c.exists:  # present, not JSON null, not ""
+                tests.append("coalesce(r.payload #>> %s::text[], '') <> ''")
+                params.append(c.path.split("."))
+            else:
+                tests.append("r.payload #>> %s::text[] = any(%s::text[])")
+                params += [c.path.split("."), list(c.values)]
+        rows = self.conn.execute(
+            "select r.source_key from landing.latest_versions(%s::regclass) as r where "
+            + " and ".join(tests),
+            params,
+        )
+        return {key for (key,) in rows}
 
     # -- records --------------------------------------------------------------------------
-    def add(self, records: list, keys: list | None, fetched_at: datetime, fast=None) -> None:
+    def add(
+        self, records: list, keys: list | None, fetched_at: datetime, fast=None, skipped: int = 0
+    ) -> None:
         """Validate a page, and stream its accepted rows into the open batch's COPY.
 
         The hot loop of a pull (a million card transactions): one dict lookup per checked
         field, one msgspec encode, one sha256 and one COPY line per record. While this thread
         prepares the next page, PostgreSQL is already storing the previous one.
         """
+        self._skipped += skipped  # ids listed but not fetched (final): counted at commit
         key_of = self.validator.key
         prefix = b"%d\t%s\t" % (self.pull_id, fetched_at.isoformat().encode())
         accepted, lines = [], []
@@ -291,10 +321,11 @@ class Landing:
 
     def flush(self) -> None:
         """End the batch: its rows and rejects commit together; count them once committed."""
-        lines, rejects, repeats = self._lines, self._rejects, self._repeats
-        if not lines and not rejects and not repeats and self._tx is None:
+        lines, rejects, repeats, skipped = self._lines, self._rejects, self._repeats, self._skipped
+        if not lines and not rejects and not repeats and not skipped and self._tx is None:
             return
         self._lines, self._rejects, self._seen, self._repeats = [], [], set(), 0
+        self._skipped = 0
         try:
             self._begin()
             landed = self._land(lines) if lines else 0
@@ -315,6 +346,9 @@ class Landing:
         self.landed += landed
         self.duplicates += len(lines) - landed + repeats
         self.rejected += len(rejects)
+        if self.listed is not None:
+            self.listed += len(lines) + repeats + len(rejects) + skipped
+            self.skipped_final += skipped
 
     def abort(self, exc: BaseException | None = None) -> None:
         """Roll back the open batch (its rows will come again with the next pull)."""
@@ -329,6 +363,7 @@ class Landing:
                     pass
         self._copy = None
         self._lines, self._rejects, self._seen, self._repeats = [], [], set(), 0
+        self._skipped = 0
 
     def _land(self, lines: list[bytes]) -> int:
         if self._copy is not None:

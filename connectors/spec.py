@@ -128,12 +128,25 @@ class ForEach:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A condition on a record (`detail.final`): a value at a dotted path, or its presence."""
+
+    path: str
+    values: tuple[str, ...] = ()  # compared as text, like a response match
+    exists: bool = False  # present and not null or ""
+
+
+@dataclass(frozen=True)
 class Detail:
     path: str
     id_param: str
     method: str = "POST"
     body: str = "json"
     records: str | None = None
+    # A landed version meeting every condition does not change at the source any more
+    # (a DingTalk instance COMPLETED with a finish time): incremental pulls skip its get.
+    # Evaluated on the landed payloads in SQL: Landing.final_keys().
+    final: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Adding a subsystem is adding `connectors/subsystems/<id>.yml` (Article 6): its D
 and run log follow with no code change. Each DAG takes from its file
 
 - the schedule (`schedule.cron` in `schedule.timezone`: the managing department's collection
-  times, Article 7), the owner (the managing departments), tags and the documentation;
+  times, Article 7; and `schedule.full_cron`, when set, the times a scheduled run re-reads
+  everything in mode `full`: `connectors.dag_support.schedule` says why one DAG), the owner
+  (the managing departments), tags and the documentation;
 - one task per resource, in sorted order, with no dependencies between them, so a failing
   resource never hides the others' results, then `submission` (报送及时性), a teardown that
   runs whatever they did (a failed pull still fails the run): a source that answered "not
@@ -31,8 +33,7 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, Param, get_parsing_context
 from airflow.sdk.exceptions import AirflowFailException
 
-from connectors.dag_support import check_submission, doc_md, raw_asset, run_pull
-from include import settings
+from connectors.dag_support import check_submission, doc_md, raw_asset, run_pull, schedule
 from include.assets import WARNINGS
 from include.registry import RESERVED_TASK, registry_and_errors
 
@@ -45,7 +46,8 @@ def params() -> dict:
             "incremental",
             enum=["incremental", "full"],
             title="采集方式",
-            description="增量：从上次采集的游标继续；全量：从配置的起始日期重新拉取",
+            description="增量：从上次采集的游标继续，已结束的记录不再逐条获取；"
+            "全量：从配置的起始日期重新拉取（子系统文件 schedule.full_cron 的定时运行自动全量）",
             values_display={"incremental": "增量采集", "full": "全量重拉"},
         ),
         "since": Param(
@@ -101,7 +103,7 @@ for sid, s in registry.subsystems.items():
         dag_id=dag_id,
         dag_display_name=f"采集：{s.name_zh}",
         description=f"采集{s.name_zh}：{s.content}"[:200],
-        schedule=settings.timetable(s.cron, s.timezone),
+        schedule=schedule(s),
         start_date=START,
         catchup=False,
         max_active_runs=1,

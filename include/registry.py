@@ -154,6 +154,7 @@ class Subsystem:
     plan: Plan
     source_file: Path
     api: api.ApiSpec | None = None
+    full_cron: str | None = None  # the periodic full re-read (schedule.full_cron)
 
     @property
     def raw_schema(self) -> str:
@@ -636,12 +637,44 @@ class ForEachIn(_Model):
         return self
 
 
+class ConditionIn(_Model):
+    """One condition of `detail.final`: the landed record's value at `path`."""
+
+    path: Text
+    in_: list | None = Field(None, alias="in")
+    equals: Any = None
+    exists: bool = False
+
+    @model_validator(mode="after")
+    def _one_test(self):
+        given = [self.in_ is not None, self.equals is not None, self.exists]
+        if sum(given) != 1:
+            raise fail(
+                "需要恰好一个 in、equals 或 exists: true (needs exactly one of in, equals, "
+                "exists: true)",
+                "例如 {path: status, in: [COMPLETED, TERMINATED]} 或 {path: finish_time, "
+                "exists: true}",
+            )
+        return self
+
+    def build(self) -> api.Condition:
+        values = self.in_ if self.in_ is not None else [self.equals]
+        return api.Condition(
+            self.path, () if self.exists else tuple(api._text(v) for v in values), self.exists
+        )
+
+
 class DetailIn(_Model):
     path: Text
     id_param: Text
     method: Literal["GET", "POST"] = "POST"
     body: Literal["query", "json", "form"] = "json"
     records: str | None = None
+    final: Annotated[list[ConditionIn], Field(min_length=1)] | None = None
+
+    def build(self) -> api.Detail:
+        final = tuple(c.build() for c in self.final or ())
+        return api.Detail(self.path, self.id_param, self.method, self.body, self.records, final)
 
 
 class RecurseIn(_Model):
@@ -745,7 +778,7 @@ class ResourceIn(_Model):
             )
             if fe
             else None,
-            detail=api.Detail(**self.detail.model_dump()) if self.detail else None,
+            detail=self.detail.build() if self.detail else None,
             recurse=api.Recurse(self.recurse.field, self.recurse.param) if self.recurse else None,
             land=self.land,
             description=self.description,
@@ -878,10 +911,15 @@ class CollectorIn(_Model):
 class ScheduleIn(_Model):
     cron: Text
     timezone: str = settings.TIMEZONE
+    # the periodic full re-read (mode full): catches changes older than a cursor's lookback and
+    # changes to records an incremental pull treats as final (`detail.final`)
+    full_cron: str | None = None
 
-    @field_validator("cron")
+    @field_validator("cron", "full_cron")
     @classmethod
     def _cron(cls, v):
+        if v is None:
+            return v
         if len(v.split()) != 5 or not croniter.is_valid(v):
             raise fail(
                 f"'{v}' 不是合法的 5 段 cron (is not a valid 5-field cron)",
@@ -1109,6 +1147,7 @@ def load_subsystem(path: Path, departments: dict[str, Department]) -> Subsystem:
         plan=Plan(f.plan.frequency, f.plan.deadline_hours, str(f.plan.note)),
         source_file=path,
         api=f.api.build(f.id, path) if f.api else None,
+        full_cron=f.schedule.full_cron,
     )
 
 

@@ -34,6 +34,7 @@ TABLES = {  # model → the README heading of its table
     registry.DerivedColumnIn: "`derived_columns:`",
     registry.ForEachIn: "`for_each:`",
     registry.DetailIn: "`detail:`",
+    registry.ConditionIn: "`detail.final:`",
     registry.RecurseIn: "`recurse:`",
 }
 

@@ -22,8 +22,19 @@ create table if not exists landing.run_log (
     cursor_after text
 );
 
+-- list-ids-then-get resources (a `detail:` in the subsystem file): how many ids the listing gave,
+-- and how many of them were not fetched because their landed version is final (detail.final)
+alter table landing.run_log add column if not exists listed int;
+alter table landing.run_log add column if not exists skipped_final int not null default 0;
+
 do $$
 begin
+    if not exists (
+        select 1 from pg_constraint where conname = 'run_log_listed_reconcile'
+    ) then
+        alter table landing.run_log add constraint run_log_listed_reconcile
+            check (status = 'running' or listed is null or listed = fetched + skipped_final);
+    end if;
     if not exists (
         select 1 from pg_constraint where conname = 'run_log_mode_check'
     ) then
@@ -71,6 +82,10 @@ comment on column landing.run_log.finished_at is '结束时间（运行中为空
 comment on column landing.run_log.status is
     '状态：running 运行中 / success 成功 / failed 失败 / not_submitted 数据源尚未报送（即时性问题，不重试）';
 comment on column landing.run_log.error is '失败原因，或数据源说明的未报送原因（成功时为空）';
+comment on column landing.run_log.listed is
+    '先列 id 再逐条获取的资源：列表给出的 id 数（= 拉取 + 已结束跳过）；其他资源为空';
+comment on column landing.run_log.skipped_final is
+    '已落地版本为终态（子系统文件 detail.final，如已完成的审批实例）而本次未获取的 id 数；全量拉取为 0';
 comment on column landing.run_log.cursor_after is '本次成功拉取后的增量游标（游标字段的最大值，ISO 8601）';
 
 create table if not exists landing.rejects (
