@@ -700,7 +700,8 @@ def score_department(
     for f in facts:
         if f.value is None:
             notes.append(
-                f"{f.label}（{_scope_zh(f.scope)}）未评判：{f.unjudged or '无数据'}；"
+                f"{f.label}（{_scope_zh(f.scope)}）未评判："
+                f"{f.unjudged or NOTHING_DUE.get(f.indicator, '无数据')}；"
                 f"不计分（不记 0 分），其权重由 ({f.criterion}) 项其他指标分担"
             )
         elif f.score is None:
@@ -709,6 +710,16 @@ def score_department(
         if scores[c] is None:
             notes.append(f"({c}) 项无可评判的指标，综合得分按其余各项的权重折算")
     return Result(department, scores, own, managed, total_score(rules, scores), manual, notes=notes)
+
+
+# Why an indicator with a zero denominator is not judged (the report says it per department).
+NOTHING_DUE = {
+    "pull_on_time_rate": "自子系统首次采集以来尚无已过截止时间的采集期",
+    "warnings_acknowledged_rate": "尚无已到按期天数的预警",
+    "warnings_resolved_rate": "尚无已到按期天数的预警",
+    "correction_step_answer_hours": "本学年本部门人员无更正审批步骤",
+    "review_answer_hours": "本学年本部门无部门审核任务",
+}
 
 
 def _scope_zh(scope: str) -> str:
