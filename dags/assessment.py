@@ -6,11 +6,12 @@ department, plus any people confirmed to have entered erroneous data that caused
 in the form of the task **录入 (a) 项得分** (Browse → Required Actions). The form records who
 entered it and when. Then (b) timeliness, (c) data quality and (d) responsiveness are computed
 from warehouse rows (`landing.run_log`, `reports.reports`, `quality.check_results`,
-`landing.rejects`, `marts.identity_issues`, `quality.warnings`; corrections once that table
-exists) with the weights, curves and pass line of `include/assessment/rules.yml` (质管办 owns
-it). Results go to `assessment.*` (readable by BI); the ranked report (HTML + PDF) lists the
-departments below the pass line as 不得参与评优评先 with their evidence and is mailed to the
-leading group and 质管办.
+`landing.rejects`, `marts.identity_issues`, `quality.warnings`, and — for how fast each
+department's people answered — `corrections.steps` and `corrections.reviews`) with the
+weights, curves and pass line of `include/assessment/rules.yml` (质管办 owns it). Results
+go to `assessment.*` (readable by BI); the ranked report (HTML + PDF) lists the departments
+below the pass line as 不得参与评优评先 with their evidence and is mailed to the leading group
+and 质管办.
 
 Trigger by hand with `academic_year` (e.g. 2026-2027) for any year; empty = the year closed
 before the run. 手动触发可指定学年；留空则为运行前最近结束的学年。
@@ -31,6 +32,10 @@ from include.assessment.compute import departments
 from include.registry import registry
 
 QUALITY_OFFICE = registry().quality_office
+# Who may decide an appeal: 质管办's head and quality administrators (their Airflow users);
+# anyone else — the appealing department included — gets 403 (Article 16: 质管办 decides).
+_qmo = registry().departments[QUALITY_OFFICE]
+DECIDERS = [{"id": p.login, "name": p.name} for p in (_qmo.head, *_qmo.quality_administrators)]
 
 FORM_PARAMS = {
     d: Param(
@@ -97,7 +102,8 @@ with DAG(
     default_args={"owner": QUALITY_OFFICE, "retries": 2, "retry_delay": timedelta(minutes=5)},
     tags=["assessment", "考核"],
     doc_md="""部门在 rules.yml 规定的申诉期内，对考核报告中被标记的事实（按事实编号）提出申诉；
-质管办在 **裁决申诉** 表单中选择“申诉成立”或“驳回申诉”并写明理由（录入人与时间自动记录）。
+质管办（负责人或质量管理员，只有他们可以裁决）在 **裁决申诉** 表单中选择“申诉成立”或
+“驳回申诉”并写明理由（录入人与时间自动记录）。
 申诉成立：该指标不计入该部门得分，重新计算当年考核并发送报告。""",
     params={
         "fact_id": Param(0, type="integer", minimum=1, description="报告中的事实编号"),
@@ -114,7 +120,12 @@ with DAG(
         subject="年终考核申诉：请质管办裁决",
         body="申诉事实 #{{ params.fact_id }}；理由：{{ params.reason }}（{{ params.filed_by }}）",
         options=[tasks.UPHOLD, tasks.REJECT],
-        params={"decision_reason": Param("", type="string", minLength=1, title="裁决理由")},
+        assigned_users=DECIDERS,
+        # null default: Airflow validates a form's params before the task runs, so an empty
+        # default would fail every run; an empty answer is refused by apply_decision
+        params={
+            "decision_reason": Param(None, type=["null", "string"], minLength=1, title="裁决理由")
+        },
         response_timeout=timedelta(days=14),
     )
     apply_decision = PythonOperator(

@@ -2,13 +2,16 @@
 
 Every indicator is one SQL query returning one row (numerator, denominator, row ids) over a
 set of subsystems; the query, its parameters and the row ids are stored in `assessment.facts`,
-so re-running the query reproduces the number. Scores come from the curves, weights and pass
-line in `rules.yml`; nothing about the scoring lives in code.
+so re-running the query reproduces the number. An indicator with nothing due or no data is
+not judged: it scores nothing (not 0) and its weight goes to the criterion's other indicators
+(to the other criteria when the whole criterion has none), which the notes say. Scores come
+from the curves, weights and pass line in `rules.yml`; nothing about the scoring lives in code.
 
 Scopes (layered responsibility, Article 14): `own` = the subsystems a department organises
 (collects); `managed` = the subsystems it manages that other departments organise — their
 facts are those organising departments' results for those subsystems; `department` = facts of
-the department itself (its analysis reports). A department's criterion score is
+the department itself (its analysis reports; how fast its people answered correction steps
+and review tasks). A department's criterion score is
 (1 - managed_share) × own + managed_share × managed when it has both.
 
 年终考核计算：每个指标一条 SQL（分子、分母、所涉行），存入 assessment.facts，可重跑复核。
@@ -22,6 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
+from psycopg.rows import dict_row
 
 from include.assessment.rules import CRITERIA, Rules, load
 from include.reports.periods import TZ, Period, resolve
@@ -137,6 +141,82 @@ where subsystem = any(%(subsystems)s) and opened_at >= %(start)s and opened_at <
 order by subsystem, opened_at
 """
 
+# (d) answer times. A correction approval step is asked when the step before it in the chain
+# (Annex 1) finished: the heads (in parallel) when the request was submitted, the vice-president
+# when the last head approved, 质管办 when the vice-president approved. Its answer is the
+# step's own row (同意 / 不同意); a step nobody signed ends in an 'escalate' row (two timeouts),
+# whose step is the one the request was waiting for. Waits are cut at the end of the window.
+SIGN_STEPS = (
+    "('organising_head', 'managing_head', 'department_heads', 'vice_president', 'quality_office')"
+)
+STEPS_WAITED = f"""
+with asked as (
+    select s.step_id, q.form_no, q.subsystem, q.reporting_department, s.step_kind,
+        s.assignee_user, s.assignee_name, s.decision, s.at,
+        case
+            when s.step_kind in ('organising_head', 'managing_head', 'department_heads')
+                then q.submitted_at
+            when s.step_kind = 'vice_president' then heads.done_at
+            when s.step_kind = 'quality_office' then vp.done_at
+            else coalesce(vp.done_at, heads.done_at, q.submitted_at)
+        end as asked_at
+    from corrections.steps as s
+    join corrections.requests as q on q.request_id = s.request_id
+    left join lateral (
+        select max(h.at) as done_at from corrections.steps as h
+        where h.request_id = s.request_id and h.decision = 'approve' and h.at <= s.at
+            and h.step_kind in ('organising_head', 'managing_head', 'department_heads')
+        having bool_or(h.step_kind = 'department_heads') or count(distinct h.step_kind) = 2
+    ) as heads on true
+    left join lateral (
+        select max(v.at) as done_at from corrections.steps as v
+        where v.request_id = s.request_id and v.step_kind = 'vice_president'
+            and v.decision = 'approve' and v.at <= s.at
+    ) as vp on true
+    where s.assignee_user = any(%(users)s)
+        and (s.decision = 'escalate'
+            or s.decision in ('approve', 'refuse') and s.step_kind in {SIGN_STEPS})
+),
+waited as (
+    select *, case when decision <> 'escalate' and at <= %(end)s then at end as answered_at,
+        round(extract(epoch from least(at, %(end)s) - asked_at) / 3600, 2) as hours
+    from asked
+    where asked_at >= %(start)s and asked_at < %(end)s
+)
+"""
+STEPS_SQL = (
+    STEPS_WAITED
+    + "select coalesce(sum(hours), 0), count(*), "
+    + "coalesce(array_agg(step_id::text order by step_id), '{}') from waited"
+)
+STEPS_EVIDENCE_SQL = (
+    STEPS_WAITED
+    + "select step_id, form_no, subsystem, reporting_department, step_kind, assignee_name, "
+    + "decision, asked_at, answered_at, hours from waited order by hours desc, step_id"
+)
+# A department review task (corrections__review) is asked when it is opened and answered when
+# its quality administrator decides; one still undecided has waited until the window's end.
+REVIEWS_WAITED = """
+with waited as (
+    select review_id, subsystem, period, reviewer_user, decided_by, created_at as asked_at,
+        case when decided_at <= %(end)s then decided_at end as answered_at,
+        round(extract(epoch from least(coalesce(decided_at, %(end)s), %(end)s) - created_at)
+            / 3600, 2) as hours
+    from corrections.reviews
+    where department = %(department)s and created_at >= %(start)s and created_at < %(end)s
+)
+"""
+REVIEWS_SQL = (
+    REVIEWS_WAITED
+    + "select coalesce(sum(hours), 0), count(*), "
+    + "coalesce(array_agg(review_id::text order by review_id), '{}') from waited"
+)
+REVIEWS_EVIDENCE_SQL = (
+    REVIEWS_WAITED
+    + "select review_id, subsystem, period, reviewer_user, decided_by, asked_at, answered_at, "
+    + "hours from waited order by hours desc, review_id"
+)
+
 
 @dataclass
 class Fact:
@@ -158,17 +238,22 @@ class Fact:
     row_ids: list[str] = field(default_factory=list)
     evidence: list[dict] = field(default_factory=list)
     fact_id: int | None = None
+    unjudged: str | None = None  # why nothing was due (said in the report), when value is None
 
 
 def _f(v) -> float | None:
     return float(v) if isinstance(v, Decimal | int | float) else None
 
 
+SCALE = {"%": 100.0, "‰": 1000.0, "小时": 1.0}  # 小时: total hours / count = the mean
+
+
 def value_of(indicator: str, unit: str, num, den) -> float | None:
-    """The indicator value from numerator and denominator: a percentage or a rate per mille."""
+    """The indicator value from numerator and denominator: a percentage, a rate per mille, or
+    (hours) the mean of the waits."""
     if den is None or float(den) == 0:
         return None
-    scale = 1000.0 if unit == "‰" else 100.0
+    scale = SCALE[unit]
     return round(float(num) * scale / float(den), 2)
 
 
@@ -227,17 +312,40 @@ def pull_due(conn, subsystems: list[str], period: Period, as_of: datetime) -> di
     return {"subsystem_of": subsystem_of, "period_end": ends, "deadline": deadlines}
 
 
-def report_due(period: Period, as_of: datetime, due_days: int) -> dict:
+def report_live(conn, department: str) -> datetime | None:
+    """When the platform began producing `department`'s analysis report: the first pull of any
+    subsystem the department manages (its report covers exactly those subsystems).
+
+    Chosen over "the department's first row in reports.reports" because that would let the
+    judged party set its own start: a department whose report the platform never produced
+    would have nothing due for ever, and months missed before its first report would vanish.
+    The first pull is a fact about the platform, not about the department, and it is the same
+    go-live `pull_due` judges pulls from (per subsystem). A department whose subsystems were
+    never pulled has nothing due (not judged)."""
+    from include.registry import registry
+
+    managed = [s.id for s in registry().subsystems.values() if department in s.managing_departments]
+    row = conn.execute(
+        "select min(started_at) from landing.run_log where subsystem = any(%s)", (managed,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def report_due(period: Period, as_of: datetime, due_days: int, live: datetime | None) -> dict:
+    """Parameters of REPORTS_SQL: the monthly periods that closed after `live` (see
+    `report_live`) and whose report was due (period end + `due_days`) before `as_of`.
+    Periods that closed before the platform existed are not judged."""
     periods, due = [], []
     d = period.start.replace(day=1)
-    while d < period.end:
+    while live is not None and d < period.end:
         nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-        due_at = datetime.combine(nxt, datetime.min.time(), TZ) + timedelta(days=due_days)
-        if due_at <= as_of:
+        end_at = datetime.combine(nxt, datetime.min.time(), TZ)
+        due_at = end_at + timedelta(days=due_days)
+        if end_at > live and due_at <= as_of:
             periods.append(f"{d:%Y-%m}")
             due.append(due_at)
         d = nxt
-    return {"periods": periods, "due": due}
+    return {"periods": periods, "due": due, "judged_from": live}
 
 
 # ---- building the facts of one department ----------------------------------------------------
@@ -245,10 +353,36 @@ def report_due(period: Period, as_of: datetime, due_days: int) -> dict:
 
 def corrections_present(conn) -> bool:
     row = conn.execute(
-        "select to_regclass('corrections.items') is not null "
-        "and to_regclass('corrections.requests') is not null"
+        "select bool_and(to_regclass(t) is not null) from unnest(array['corrections.items', "
+        "'corrections.requests', 'corrections.steps', 'corrections.reviews']) as t"
     ).fetchone()
     return bool(row[0])
+
+
+def people(department: str) -> list[str]:
+    """Airflow logins of the department's people who get correction steps and review tasks:
+    its head (signs Annex 1) and its quality administrators (review, 质管办's verification)."""
+    from include.registry import registry
+
+    d = registry().departments[department]
+    return [d.head.login, *(q.login for q in d.quality_administrators)]
+
+
+def new_fact(rules: Rules, department, scope, indicator, subs, relation, query, params, table):
+    ind = rules.indicators[indicator]
+    return Fact(
+        department,
+        scope,
+        indicator,
+        ind.criterion,
+        ind.label,
+        ind.unit,
+        subs,
+        relation,
+        query.strip(),
+        params,
+        table,
+    )
 
 
 def scopes(department: str) -> dict[str, list[str]]:
@@ -383,25 +517,28 @@ def subsystem_facts(
     return facts
 
 
-def department_facts(conn, rules: Rules, department: str, period: Period, as_of) -> list[Fact]:
-    if "report_on_time_rate" not in rules.indicators or department not in report_departments():
-        return []
-    ind = rules.indicators["report_on_time_rate"]
-    params = {"department": department, **report_due(period, as_of, rules.reports.due_days)}
-    fact = Fact(
+def report_fact(conn, rules: Rules, department: str, period: Period, as_of) -> Fact:
+    live = report_live(conn, department)
+    params = {"department": department, **report_due(period, as_of, rules.reports.due_days, live)}
+    fact = new_fact(
+        rules,
         department,
         "department",
         "report_on_time_rate",
-        ind.criterion,
-        ind.label,
-        ind.unit,
         [],
         "reports.reports",
-        REPORTS_SQL.strip(),
+        REPORTS_SQL,
         params,
         "reports.reports.report_id",
     )
     run_fact(conn, fact)
+    if not params["periods"]:
+        fact.unjudged = (
+            f"平台自 {live.astimezone(TZ):%Y-%m-%d %H:%M} 起为本部门出报告（所管子系统首次采集），"
+            "此后尚无到期的月报"
+            if live
+            else "本部门所管子系统尚未采集，平台尚未为本部门出报告"
+        )
     for period_id, due_at, report_id, generated in conn.execute(
         REPORTS_EVIDENCE_SQL, params
     ).fetchall():
@@ -414,7 +551,65 @@ def department_facts(conn, rules: Rules, department: str, period: Period, as_of)
                 "generated_at": generated.isoformat() if generated else None,
             }
         )
-    return [fact]
+    return fact
+
+
+def _iso(v) -> str | None:
+    return v.isoformat() if v else None
+
+
+# (d) answer times: indicator → (relation, query, evidence query, row table, evidence kind)
+ANSWERS = {
+    "correction_step_answer_hours": (
+        "corrections.steps",
+        STEPS_SQL,
+        STEPS_EVIDENCE_SQL,
+        "corrections.steps.step_id",
+        "slow_step",
+    ),
+    "review_answer_hours": (
+        "corrections.reviews",
+        REVIEWS_SQL,
+        REVIEWS_EVIDENCE_SQL,
+        "corrections.reviews.review_id",
+        "slow_review",
+    ),
+}
+
+
+def answer_facts(conn, rules: Rules, department: str, period: Period, as_of) -> list[Fact]:
+    """(d) how fast the department's people answered correction steps and review tasks; the
+    evidence lists every wait the curve does not give full marks (which step, how long)."""
+    params = {
+        "start": period.start_at,
+        "end": as_of,
+        "department": department,
+        "users": people(department),
+    }
+    out = []
+    for indicator, (relation, query, evidence, table, kind) in ANSWERS.items():
+        if indicator not in rules.indicators:
+            continue
+        fact = new_fact(rules, department, "department", indicator, [], relation, query, params,
+                        table)  # fmt: skip
+        out.append(run_fact(conn, fact))
+        for e in conn.cursor(row_factory=dict_row).execute(evidence, params).fetchall():
+            e["hours"] = float(e["hours"])
+            if rules.indicators[indicator].score(e["hours"]) < 100:
+                e.update(
+                    kind=kind, asked_at=_iso(e["asked_at"]), answered_at=_iso(e["answered_at"])
+                )
+                fact.evidence.append(e)
+    return out
+
+
+def department_facts(conn, rules: Rules, department: str, period: Period, as_of) -> list[Fact]:
+    facts = []
+    if "report_on_time_rate" in rules.indicators and department in report_departments():
+        facts.append(report_fact(conn, rules, department, period, as_of))
+    if corrections_present(conn):
+        facts += answer_facts(conn, rules, department, period, as_of)
+    return facts
 
 
 # ---- scores ----------------------------------------------------------------------------------
@@ -504,10 +699,27 @@ def score_department(
         )
     for f in facts:
         if f.value is None:
-            notes.append(f"{f.label}（{_scope_zh(f.scope)}）无数据，不计分")
+            notes.append(
+                f"{f.label}（{_scope_zh(f.scope)}）未评判："
+                f"{f.unjudged or NOTHING_DUE.get(f.indicator, '无数据')}；"
+                f"不计分（不记 0 分），其权重由 ({f.criterion}) 项其他指标分担"
+            )
         elif f.score is None:
             notes.append(f"{f.label}（{_scope_zh(f.scope)}）申诉成立，不计分")
+    for c in "bcd":
+        if scores[c] is None:
+            notes.append(f"({c}) 项无可评判的指标，综合得分按其余各项的权重折算")
     return Result(department, scores, own, managed, total_score(rules, scores), manual, notes=notes)
+
+
+# Why an indicator with a zero denominator is not judged (the report says it per department).
+NOTHING_DUE = {
+    "pull_on_time_rate": "自子系统首次采集以来尚无已过截止时间的采集期",
+    "warnings_acknowledged_rate": "尚无已到按期天数的预警",
+    "warnings_resolved_rate": "尚无已到按期天数的预警",
+    "correction_step_answer_hours": "本学年本部门人员无更正审批步骤",
+    "review_answer_hours": "本学年本部门无部门审核任务",
+}
 
 
 def _scope_zh(scope: str) -> str:

@@ -110,6 +110,25 @@ def _pull_lines(items: list[dict], limit: int) -> list[str]:
     return out
 
 
+STEP_ZH = {
+    "organising_head": "组织部门负责人",
+    "managing_head": "归口管理部门负责人",
+    "department_heads": "组织及归口管理部门负责人",
+    "vice_president": "分管副院长",
+    "quality_office": "质管办核验",
+    "escalation": "逾期升级的步骤",
+}
+DECISION_ZH = {"approve": "同意", "refuse": "不同意"}
+
+
+def _answered(e: dict, verb: str) -> str:
+    if e.get("decision") == "escalate":
+        return "两次逾期未签，已升级（流程终止）"
+    if e["answered_at"]:
+        return f"{_fmt_time(e['answered_at'])} {verb}"
+    return "至计算时仍未答复"
+
+
 def evidence_lines(facts: list[Fact], limit: int = 8) -> list[str]:
     """Plain sentences naming the late or missing pulls, open warnings, missing reports."""
     out: list[str] = []
@@ -129,6 +148,20 @@ def evidence_lines(facts: list[Fact], limit: int = 8) -> list[str]:
                     f"预警未按期解决：#{e['warning_id']} {e['subsystem']}「{e['title']}」"
                     f"（{_fmt_time(e['opened_at'])} 开启），{state}"
                 )
+            elif e["kind"] == "slow_step":
+                out.append(
+                    f"更正审批步骤等待 {e['hours']:g} 小时：更正表 {e['form_no']}"
+                    f"（{e['subsystem']}，{e['reporting_department']} 报送）"
+                    f"{STEP_ZH.get(e['step_kind'], '待签步骤')} {e['assignee_name'] or '—'}，"
+                    f"{_fmt_time(e['asked_at'])} 起待签，"
+                    + _answered(e, DECISION_ZH.get(e["decision"], "签署"))
+                )
+            elif e["kind"] == "slow_review":
+                out.append(
+                    f"部门审核任务等待 {e['hours']:g} 小时：#{e['review_id']} {e['subsystem']} "
+                    f"{e['period']}（审核人 {e['reviewer_user']}），"
+                    f"{_fmt_time(e['asked_at'])} 下达，" + _answered(e, "答复")
+                )
             elif e["kind"] in ("missing_report", "late_report"):
                 what = (
                     "缺报"
@@ -140,6 +173,52 @@ def evidence_lines(facts: list[Fact], limit: int = 8) -> list[str]:
         if len(others) > limit:
             out.append(f"……另有 {len(others) - limit} 条，见 assessment.facts #{f.fact_id}")
     return out
+
+
+APPEALS_SQL = """
+select p.appeal_id, p.department, p.fact_id, f.label, p.reason, p.filed_by, p.filed_at,
+    p.decision, p.decision_reason, p.decided_by, p.decided_at, p.recomputed_run_id
+from assessment.appeals as p
+join assessment.runs as u on u.run_id = p.run_id
+left join assessment.facts as f on f.fact_id = p.fact_id
+where u.academic_year = %s
+order by p.appeal_id
+"""
+DECIDED_ZH = {"upheld": "申诉成立：该指标不计分，已重新计算", "rejected": "驳回申诉"}
+
+
+def appeals_table(conn, year: str) -> Table | str:
+    """Every appeal of the year: what was contested, why, and 质管办's decision and reason."""
+    rows = []
+    for r in conn.execute(APPEALS_SQL, (year,)).fetchall():
+        aid, dept, fid, label, why, by, at, decision, reason, decider, decided, rerun = r
+        rows.append(
+            [
+                f"#{aid}",
+                dept,
+                f"#{fid} {label or ''}",
+                f"{why}（{by}，{at.astimezone(TZ):%Y-%m-%d %H:%M}）",
+                DECIDED_ZH.get(decision, "待质管办裁决")
+                + (f"（考核计算 #{rerun}）" if rerun else ""),
+                reason or "—",
+                f"{decider}，{decided.astimezone(TZ):%Y-%m-%d %H:%M}" if decided else "—",
+            ]
+        )
+    if not rows:
+        return "本学年无申诉。"
+    return Table(
+        [
+            "申诉",
+            "部门",
+            "被申诉的事实",
+            "申诉理由（申诉人、时间）",
+            "裁决",
+            "裁决理由",
+            "裁决人、时间",
+        ],
+        rows,
+        "记录见 assessment.appeals；裁决由质管办在 Airflow 表单中作出，裁决人与时间自动记录。",
+    )
 
 
 def build(conn, a: Assessment, now: datetime | None = None) -> Report:
@@ -214,7 +293,7 @@ def build(conn, a: Assessment, now: datetime | None = None) -> Report:
         )
         lines = evidence_lines(by_dept.get(r.department, []))
         evidence_blocks.append(f"【{r.department}】")
-        evidence_blocks += lines or ["（无逐条证据：扣分来自检查通过率等比例指标，见第三部分）"]
+        evidence_blocks += lines or ["（无逐条证据：扣分来自检查通过率等比例指标，见第五部分）"]
     marked = [
         [
             r.department,
@@ -243,6 +322,7 @@ def build(conn, a: Assessment, now: datetime | None = None) -> Report:
             else ["质管办本年度未录入。"],
         )
     )
+    sections.append(Section("appeals", "四、申诉与裁决（第十六条）", [appeals_table(conn, a.year)]))
     fact_rows, trace_rows = [], []
     for r in a.results:
         for f in by_dept.get(r.department, []):
@@ -280,7 +360,7 @@ def build(conn, a: Assessment, now: datetime | None = None) -> Report:
     sections.append(
         Section(
             "facts",
-            "四、各部门各项指标的事实",
+            "五、各部门各项指标的事实",
             [
                 Table(
                     ["部门", "指标", "范围", "值", "得分", "分子", "分母", "事实"],
@@ -288,7 +368,8 @@ def build(conn, a: Assessment, now: datetime | None = None) -> Report:
                     "只列有数据的指标；查询、参数与所涉行号见 assessment.facts（按编号），"
                     "重跑查询即可复核。" + counted,
                 ),
-                "无数据、不计分的指标：",
+                "未评判的指标（无到期事项或无数据：不计分、不记 0 分，权重在其余指标间按规则文件"
+                "的比例重新分配）：",
                 *notes,
             ],
         )

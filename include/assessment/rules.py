@@ -33,7 +33,7 @@ class Criterion(_Model):
 class Indicator(_Model):
     criterion: Literal["b", "c", "d"]
     label: str
-    unit: str
+    unit: Literal["%", "‰", "小时"]  # a rate (分子/分母), per mille, or the mean wait in hours
     weight: float = Field(ge=0)
     curve: list[tuple[float, float]] = Field(min_length=2)
     within_days: float | None = None

@@ -9,6 +9,7 @@ import logging
 from datetime import datetime
 
 import psycopg
+from airflow.sdk.exceptions import AirflowFailException
 
 from include.reports.periods import TZ, closed_before
 
@@ -124,12 +125,17 @@ def apply_decision(**context) -> dict:
     upheld = UPHOLD in (answer.get("chosen_options") or [])
     reason = (answer.get("params_input") or {}).get("decision_reason") or ""
     with psycopg.connect(connection.warehouse_url(), autocommit=True) as conn:
-        with conn.transaction():  # the decision and its audit event together
-            year = appeal.decide(
-                conn, appeal_id, upheld, reason, user.get("name") or "unknown", user.get("id")
-            )
+        try:
+            with conn.transaction():  # the decision and its audit event together
+                year = appeal.decide(
+                    conn, appeal_id, upheld, reason, user.get("name") or "unknown", user.get("id")
+                )
+        except appeal.AppealError as exc:  # one line, no retries: the decision must be redone
+            raise AirflowFailException(str(exc)) from None
         if not upheld:
             return {"appeal_id": appeal_id, "upheld": False}
-        result = assessment.produce(year, dag_id=context["dag"].dag_id, airflow_run_id=None)
+        result = assessment.produce(
+            year, dag_id=context["dag"].dag_id, airflow_run_id=context.get("run_id")
+        )
         appeal.recomputed(conn, appeal_id, result["run_id"])
     return {"appeal_id": appeal_id, "upheld": True, **result}

@@ -1,7 +1,8 @@
 """Fixtures for the assessment tests: a copy of the warehouse tests' sandbox college (collected
 and built by dbt, tests/warehouse/conftest.py) with a term of history written into the same
-tables the platform writes (landing.run_log, quality.warnings, reports.reports), so that the
-year has on-time and late pulls, answered and unanswered warnings and missing reports."""
+tables the platform writes (landing.run_log, quality.warnings, reports.reports,
+corrections.steps, corrections.reviews), so that the year has on-time and late pulls, answered
+and unanswered warnings, missing reports, and quick, slow and escalated answers."""
 
 from __future__ import annotations
 
@@ -48,6 +49,48 @@ values
      '2026-10-02 06:00+08', 'h', 'p', 'x', 'x', 1),
     ('department', 'month', '2026-10', '教务处', '教务处数据分析报告（2026年10月）',
      '2026-11-02 06:00+08', 'h', 'p', 'x', 'x', 1);
+-- correction approval (Annex 1). 教务处's own request: its head signs in 6 hours, the
+-- vice-president the next morning, 质管办 (袁芳) 48 hours after the vice-president.
+with q as (
+    insert into corrections.requests (form_no, reporting_department, subsystem, reason,
+        filler_name, submitted_at, status, request_hash)
+    values ('GY-2026-9001', '教务处', 'academic', '课程学分录入错误', '黄晓燕',
+        '2026-10-15 09:00+08', 'verified', 'h1')
+    returning request_id
+)
+insert into corrections.steps (request_id, step_kind, assignee_user, assignee_name,
+    responded_by, decision, at)
+select q.request_id, v.k, v.u, v.n, v.u, 'approve', v.t::timestamptz
+from q, (values
+    ('department_heads', 'zhou.lixin', '周立新', '2026-10-15 15:00+08'),
+    ('vice_president', 'ouyang.jianhua', '欧阳建华', '2026-10-16 09:00+08'),
+    ('quality_office', 'yuan.fang', '袁芳', '2026-10-18 09:00+08')) as v (k, u, n, t);
+-- a cross-department request (assets: organised by 财务处, managed by 后勤处): 后勤处's head
+-- signs in 3 hours; 财务处's head is reminded, then escalated 96 hours after submission.
+with q as (
+    insert into corrections.requests (form_no, reporting_department, subsystem, reason,
+        filler_name, submitted_at, status, status_reason, closed_at, request_hash)
+    values ('GY-2026-9002', '财务处', 'assets', '资产原值录入错误', '胡静',
+        '2026-10-20 09:00+08', 'timed_out', '组织部门负责人 罗秀英 逾期未签',
+        '2026-10-24 09:00+08', 'h2')
+    returning request_id
+)
+insert into corrections.steps (request_id, step_kind, assignee_user, assignee_name,
+    responded_by, decision, at)
+select q.request_id, v.k, v.u, v.n, v.r, v.d, v.t::timestamptz
+from q, (values
+    ('managing_head', 'tang.zhiqiang', '唐志强', 'tang.zhiqiang', 'approve',
+     '2026-10-20 12:00+08'),
+    ('reminder', 'luo.xiuying', '罗秀英', null, 'remind', '2026-10-22 09:00+08'),
+    ('escalation', 'luo.xiuying', '罗秀英', null, 'escalate', '2026-10-24 09:00+08'))
+    as v (k, u, n, r, d, t);
+-- department review tasks: 教务处's answered in 8 hours; 财务处's never answered
+insert into corrections.reviews (subsystem, period, department, reviewer_user, created_at,
+    decided_at, decided_by, decisions)
+values
+    ('academic', '2026-10', '教务处', 'huang.xiaoyan', '2026-11-03 09:00+08',
+     '2026-11-03 17:00+08', 'huang.xiaoyan', '[]'),
+    ('finance', '2026-10', '财务处', 'hu.jing', '2026-11-03 09:00+08', null, null, null);
 """
 
 

@@ -7,7 +7,7 @@ import psycopg
 import yaml
 
 from include.assessment import compute
-from include.assessment.rules import RULES_FILE
+from include.assessment.rules import RULES_FILE, load
 from tests.assessment.conftest import YEAR
 
 
@@ -153,3 +153,118 @@ def test_trend_against_last_year(college):
     r = {x.department: x for x in a.results}["教务处"]
     assert r.previous_total == 50.0 and r.total > 50
     assert '教务处</td><td class="num">' in html and "↑" in html
+
+
+def _fact(a, department, indicator):
+    return next(f for f in a.facts if f.department == department and f.indicator == indicator)
+
+
+def test_answer_times_of_correction_steps_and_reviews(college):
+    """(d): each department's people's waits, from the step before to their answer."""
+    from datetime import datetime
+
+    from include.reports.periods import TZ
+
+    rules = load()[0]
+    with psycopg.connect(college, autocommit=True) as conn:
+        a = compute.compute(conn, YEAR)
+    steps = {
+        d: _fact(a, d, "correction_step_answer_hours")
+        for d in ("教务处", "后勤处", "质管办", "财务处")
+    }
+    # value = mean hours; 质管办 was asked when the vice-president signed, not at submission
+    assert {d: (f.numerator, f.denominator, f.value) for d, f in steps.items()} == {
+        "教务处": (6.0, 1.0, 6.0),
+        "后勤处": (3.0, 1.0, 3.0),
+        "质管办": (48.0, 1.0, 48.0),
+        "财务处": (96.0, 1.0, 96.0),  # reminded, then escalated: waited until the escalation
+    }
+    for f in steps.values():
+        assert f.score == rules.indicators[f.indicator].score(f.value)
+    assert steps["质管办"].score == 60.0 and steps["财务处"].score == 0.0
+    assert steps["教务处"].evidence == [] and steps["后勤处"].evidence == []
+    (qo,) = steps["质管办"].evidence
+    assert (qo["step_kind"], qo["form_no"], qo["hours"]) == ("quality_office", "GY-2026-9001", 48.0)
+    assert datetime.fromisoformat(qo["asked_at"]) == datetime(2026, 10, 16, 9, tzinfo=TZ)
+    (esc,) = steps["财务处"].evidence
+    assert (esc["decision"], esc["answered_at"], esc["assignee_name"]) == (
+        "escalate",
+        None,
+        "罗秀英",
+    )
+
+    reviews = {d: _fact(a, d, "review_answer_hours") for d in ("教务处", "财务处")}
+    assert (reviews["教务处"].value, reviews["教务处"].score, reviews["教务处"].evidence) == (
+        8.0,
+        100.0,
+        [],
+    )
+    waited = round((a.as_of - datetime(2026, 11, 3, 9, tzinfo=TZ)).total_seconds() / 3600, 2)
+    assert reviews["财务处"].value == waited and reviews["财务处"].score == 0.0
+    (open_review,) = reviews["财务处"].evidence
+    assert open_review["answered_at"] is None and open_review["subsystem"] == "finance"
+    # a department with no steps and no reviews: not judged, not 0
+    assert _fact(a, "图书馆", "correction_step_answer_hours").score is None
+    by = {r.department: r for r in a.results}
+    d_facts = [f for f in a.facts if f.department == "财务处" and f.criterion == "d"]
+    assert by["财务处"].own["d"] == compute.criterion_score(rules, d_facts, "d")
+
+
+def test_answer_time_curve_is_data(college, tmp_path):
+    """The answer-time curve lives in rules.yml: a gentler curve raises 质管办's score."""
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    data["indicators"]["correction_step_answer_hours"]["curve"] = [[0, 100], [200, 0]]
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with psycopg.connect(college, autocommit=True) as conn:
+        a = compute.compute(conn, YEAR, rules_path=path)
+    assert _fact(a, "质管办", "correction_step_answer_hours").score == 76.0
+
+
+def test_report_periods_before_go_live_are_not_judged(college):
+    """Monthly reports are judged only for months that closed after the platform began
+    producing the department's report (its managed subsystems' first pull)."""
+    from datetime import datetime, timedelta
+
+    from include.reports.periods import TZ
+
+    rules = load()[0]
+    with psycopg.connect(college, autocommit=True) as conn:
+        a = compute.compute(conn, YEAR)
+        # 教务处 went live with academic's first pull, 2026-10-01 02:00: September closed
+        # before it and is not due; October is (on time). 财务处: finance from 2026-10-05.
+        jw, cw = (
+            _fact(a, "教务处", "report_on_time_rate"),
+            _fact(a, "财务处", "report_on_time_rate"),
+        )
+        assert jw.params["periods"][0] == "2026-10" and jw.value == 100.0
+        assert cw.params["periods"][0] == "2026-10" and cw.value == 0.0
+        assert next(e["period_id"] for e in cw.evidence) == "2026-10"
+        # 信息中心's subsystems were first pulled by this session's collection: two days later
+        # its daily pulls are due but no month that closed after that, so its report indicator
+        # is not judged (not 0)
+        b = compute.compute(conn, YEAR, now=compute.report_live(conn, "信息中心") + timedelta(2))
+        # 后勤处's are weekly with a 24-hour deadline: a day after its first pull nothing is due
+        c = compute.compute(conn, YEAR, now=compute.report_live(conn, "后勤处") + timedelta(1))
+    f = _fact(b, "信息中心", "report_on_time_rate")
+    assert f.params["periods"] == [] and (f.denominator, f.value, f.score) == (0.0, None, None)
+    by = {x.department: x for x in b.results}
+    r = by["信息中心"]
+    pulls = [x for x in b.facts if x.department == "信息中心" and x.criterion == "b"]
+    assert any(x.score is not None for x in pulls)  # its daily pulls were due
+    # (b) is the pulls alone: the report's weight went to them, not a 0 averaged in
+    assert r.own["b"] == compute.criterion_score(rules, pulls, "b")
+    assert any(
+        "部门数据分析报告按时生成比例" in n and "未评判" in n and "不记 0 分" in n for n in r.notes
+    )
+    # 后勤处 has nothing at all due in (b): (b) is left out of the total, and the report says so
+    h = {x.department: x for x in c.results}["后勤处"]
+    assert h.scores["b"] is None and any("(b) 项无可评判的指标" in n for n in h.notes)
+    assert h.total == compute.total_score(rules, h.scores)
+    # the boundary: a month is judged when it closed strictly after go-live
+    year = a.period
+    end = datetime(2026, 12, 31, tzinfo=TZ)
+    before = compute.report_due(year, end, 7, datetime(2026, 10, 31, 23, tzinfo=TZ))
+    at = compute.report_due(year, end, 7, datetime(2026, 11, 1, tzinfo=TZ))
+    assert before["periods"] == ["2026-10", "2026-11"] and at["periods"] == ["2026-11"]
+    assert compute.report_due(year, end, 7, None)["periods"] == []

@@ -61,7 +61,11 @@ def test_barred_department_with_evidence(produced):
     assert "财务处 综合得分" in html and "不得参与本年度评优评先" in html
     assert "采集未按期：finance" in html  # which pulls were late
     assert "预警未按期解决：" in html and "凭证日期不存在" in html  # which warnings stayed open
-    assert "部门数据分析报告 2026-09 缺报" in html  # which reports were missing
+    assert "部门数据分析报告 2026-10 缺报" in html  # which reports were missing
+    assert "2026-09 缺报" not in html  # September closed before finance's first pull
+    # which correction steps and review tasks waited how long
+    assert "更正审批步骤等待 96 小时：更正表 GY-2026-9002" in html and "两次逾期未签" in html
+    assert "部门审核任务等待" in html and "finance 2026-10" in html and "至计算时仍未答复" in html
 
 
 def test_mailed_to_leading_group_and_quality_office(produced):
