@@ -99,3 +99,12 @@ def main_job_played_the_college(conn_url: str) -> None:
             )
             > 0
         )
+        # the late system's organising department is barred (一票否决) with the pull as evidence
+        assert (
+            one(
+                "select count(*) from assessment.results r join assessment.facts f using (run_id)"
+                " where r.barred and f.department = r.department and f.indicator = 'submitted_rate'"
+                " and f.evidence::text like '%not_submitted%'"
+            )
+            > 0
+        )

@@ -105,6 +105,20 @@ from (
 LANDED_SQL = """(select coalesce(sum(fetched), 0) from landing.run_log
     where subsystem = any(%(subsystems)s) and status = 'success'
         and finished_at >= %(start)s and finished_at < %(end)s)"""
+SUBMITTED_SQL = """
+select count(*) filter (where status <> 'not_submitted'), count(*),
+    coalesce(array_agg(pull_id::text order by pull_id) filter (where status = 'not_submitted'),
+        '{}')
+from landing.run_log
+where subsystem = any(%(subsystems)s) and status in ('success', 'not_submitted')
+    and started_at >= %(start)s and started_at < %(end)s
+"""
+SUBMITTED_EVIDENCE_SQL = """
+select pull_id, subsystem, resource, started_at, error
+from landing.run_log
+where pull_id = any(%(ids)s::bigint[])
+order by pull_id
+"""
 REJECTS_SQL = f"""
 select count(*), {LANDED_SQL},
     coalesce(array_agg(reject_id::text order by reject_id), '{{}}')
@@ -461,6 +475,23 @@ def subsystem_facts(
                     "finished_at": finished.isoformat() if finished else None,
                 }
             )
+    fact = add(
+        "submitted_rate", "landing.run_log", SUBMITTED_SQL, window, "landing.run_log.pull_id"
+    )
+    if fact is not None and fact.row_ids:
+        for pull_id, sid, resource, started, error in conn.execute(
+            SUBMITTED_EVIDENCE_SQL, {"ids": fact.row_ids}
+        ).fetchall():
+            fact.evidence.append(
+                {
+                    "kind": "not_submitted",
+                    "subsystem": sid,
+                    "resource": resource,
+                    "pull_id": pull_id,
+                    "started_at": started.isoformat(),
+                    "message": error,
+                }
+            )
     for principle in ("原始性", "规范性", "完整性", "即时性"):
         add(
             f"pass_rate_{principle}",
@@ -657,6 +688,7 @@ class Result:
     rank: int = 0
     passed: bool = True
     notes: list[str] = field(default_factory=list)
+    vetoes: list[str] = field(default_factory=list)  # 一票否决: why, whatever the total
 
     @property
     def barred(self) -> bool:
@@ -709,12 +741,23 @@ def score_department(
     for c in "bcd":
         if scores[c] is None:
             notes.append(f"({c}) 项无可评判的指标，综合得分按其余各项的权重折算")
-    return Result(department, scores, own, managed, total_score(rules, scores), manual, notes=notes)
+    vetoes = [
+        f"一票否决：{v.reason}（{f.label} {f.value:g}{f.unit}，低于 {v.below:g}{f.unit}）"
+        for v in rules.veto
+        for f in facts
+        if f.indicator == v.indicator and f.scope == "own" and f.score is not None
+        and f.value is not None and f.value < v.below
+    ]  # fmt: skip
+    total = total_score(rules, scores)
+    return Result(
+        department, scores, own, managed, total, manual, notes=notes + vetoes, vetoes=vetoes
+    )
 
 
 # Why an indicator with a zero denominator is not judged (the report says it per department).
 NOTHING_DUE = {
     "pull_on_time_rate": "自子系统首次采集以来尚无已过截止时间的采集期",
+    "submitted_rate": "本学年尚无采集记录",
     "warnings_acknowledged_rate": "尚无已到按期天数的预警",
     "warnings_resolved_rate": "尚无已到按期天数的预警",
     "correction_step_answer_hours": "本学年本部门人员无更正审批步骤",
@@ -744,7 +787,7 @@ def rank(rules: Rules, results: list[Result]) -> list[Result]:
     results.sort(key=lambda r: (-r.total, r.department))
     for i, r in enumerate(results, 1):
         r.rank = i
-        r.passed = r.total >= rules.pass_line
+        r.passed = r.total >= rules.pass_line and not r.vetoes
     return results
 
 

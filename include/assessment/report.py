@@ -148,6 +148,12 @@ def evidence_lines(facts: list[Fact], limit: int = 8) -> list[str]:
                     f"预警未按期解决：#{e['warning_id']} {e['subsystem']}「{e['title']}」"
                     f"（{_fmt_time(e['opened_at'])} 开启），{state}"
                 )
+            elif e["kind"] == "not_submitted":
+                out.append(
+                    f"数据未按时报送：{e['subsystem']}.{e['resource']} 在 "
+                    f"{_fmt_time(e['started_at'])} 按计划采集时，源系统答复"
+                    f"「{e['message'] or '数据尚未报送'}」（采集 #{e['pull_id']}）"
+                )
             elif e["kind"] == "slow_step":
                 out.append(
                     f"更正审批步骤等待 {e['hours']:g} 小时：更正表 {e['form_no']}"
@@ -282,12 +288,16 @@ def build(conn, a: Assessment, now: datetime | None = None) -> Report:
     for r in a.results:
         if not r.barred:
             continue
+        why = (
+            "；".join(r.vetoes)
+            if r.vetoes and r.total >= rules.pass_line
+            else f"综合得分 {r.total:g} 分，低于合格线 {rules.pass_line:g} 分"
+        )
         found.append(
             Finding(
                 "barred",
                 "高",
-                f"{r.department} 综合得分 {r.total:g} 分，低于合格线 {rules.pass_line:g} 分："
-                "不得参与本年度评优评先，部门负责人按第十六条追究责任。",
+                f"{r.department} {why}：不得参与本年度评优评先，部门负责人按第十六条追究责任。",
                 [f"{r.department}:total"],
             )
         )

@@ -61,6 +61,15 @@ class Indicator(_Model):
         return float(pts[-1][1])
 
 
+class Veto(_Model):
+    """一票否决: a department whose own indicator falls below `below` may not take part in the
+    year's awards whatever its total (Article 16: poor organisation confirmed by a fact)."""
+
+    indicator: str
+    below: float
+    reason: str
+
+
 class Layered(_Model):
     managed_share: float = Field(ge=0, le=1)
 
@@ -82,6 +91,7 @@ class Rules(_Model):
     reports: ReportsRule
     appeal_window_days: int = Field(ge=0)
     recipients: list[Literal["leadership", "qmo"]]
+    veto: list[Veto] = []
 
     @field_validator("version", mode="before")
     @classmethod
@@ -95,6 +105,12 @@ class Rules(_Model):
         for name in ("warnings_acknowledged_rate", "warnings_resolved_rate"):
             if name in self.indicators and self.indicators[name].within_days is None:
                 raise ValueError(f"indicators.{name} 须写 within_days（按期天数）")
+        for i, v in enumerate(self.veto):
+            if v.indicator not in self.indicators:
+                raise ValueError(
+                    f"veto[{i}].indicator: 指标 {v.indicator} 不在 indicators 中"
+                    f"（可选：{', '.join(self.indicators)}）"
+                )
         return self
 
     def indicators_of(self, criterion: str) -> dict[str, Indicator]:

@@ -221,7 +221,7 @@ def test_answer_time_curve_is_data(college, tmp_path):
     assert _fact(a, "质管办", "correction_step_answer_hours").score == 76.0
 
 
-def test_report_periods_before_go_live_are_not_judged(college):
+def test_report_periods_before_go_live_are_not_judged(college, tmp_path):
     """Monthly reports are judged only for months that closed after the platform began
     producing the department's report (its managed subsystems' first pull)."""
     from datetime import datetime, timedelta
@@ -245,7 +245,15 @@ def test_report_periods_before_go_live_are_not_judged(college):
         # is not judged (not 0)
         b = compute.compute(conn, YEAR, now=compute.report_live(conn, "信息中心") + timedelta(2))
         # 后勤处's are weekly with a 24-hour deadline: a day after its first pull nothing is due
-        c = compute.compute(conn, YEAR, now=compute.report_live(conn, "后勤处") + timedelta(1))
+        live = compute.report_live(conn, "后勤处") + timedelta(1)
+        c = compute.compute(conn, YEAR, now=live)
+        # the same without the submission indicator (judged at every pull): nothing in (b)
+        data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+        del data["indicators"]["submitted_rate"]
+        data["veto"] = []
+        path = tmp_path / "rules.yml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        c_without = compute.compute(conn, YEAR, now=live, rules_path=path)
     f = _fact(b, "信息中心", "report_on_time_rate")
     assert f.params["periods"] == [] and (f.denominator, f.value, f.score) == (0.0, None, None)
     by = {x.department: x for x in b.results}
@@ -258,7 +266,10 @@ def test_report_periods_before_go_live_are_not_judged(college):
         "部门数据分析报告按时生成比例" in n and "未评判" in n and "不记 0 分" in n for n in r.notes
     )
     # 后勤处 has nothing at all due in (b): (b) is left out of the total, and the report says so
-    h = {x.department: x for x in c.results}["后勤处"]
+    judged = {x.indicator for x in c.facts if x.department == "后勤处" and x.criterion == "b"
+              and x.score is not None}  # fmt: skip
+    assert judged == {"submitted_rate"}  # its pulls found the data submitted; nothing else due
+    h = {x.department: x for x in c_without.results}["后勤处"]
     assert h.scores["b"] is None and any("(b) 项无可评判的指标" in n for n in h.notes)
     assert h.total == compute.total_score(rules, h.scores)
     # the boundary: a month is judged when it closed strictly after go-live
@@ -268,3 +279,30 @@ def test_report_periods_before_go_live_are_not_judged(college):
     at = compute.report_due(year, end, 7, datetime(2026, 11, 1, tzinfo=TZ))
     assert before["periods"] == ["2026-10", "2026-11"] and at["periods"] == ["2026-11"]
     assert compute.report_due(year, end, 7, None)["periods"] == []
+
+
+def test_a_system_that_had_not_submitted_is_vetoed_with_evidence(college):
+    """一票否决 (rules.yml `veto`): a department whose own system answered 「数据尚未报送」 to a
+    scheduled pull may not take part in the awards, whatever its total, and the report says
+    which pull found what."""
+    from include.assessment.report import evidence_lines
+
+    own = next(d for d in compute.departments() if "academic" in compute.scopes(d).get("own", []))
+    with psycopg.connect(college, autocommit=True) as conn:
+        pull_id = conn.execute(
+            "insert into landing.run_log (subsystem, resource, mode, started_at, finished_at,"
+            " status, error) values ('academic', 'students', 'incremental',"
+            " '2026-10-08 08:00+08', '2026-10-08 08:00:01+08', 'not_submitted',"
+            " '数据尚未报送') returning pull_id"
+        ).fetchone()[0]
+        try:
+            a = compute.compute(conn, YEAR)
+        finally:
+            conn.execute("delete from landing.run_log where pull_id = %s", (pull_id,))
+    r = {x.department: x for x in a.results}[own]
+    fact = _fact(a, own, "submitted_rate")
+    assert str(pull_id) in fact.row_ids and fact.value < 100
+    assert r.barred and r.vetoes and any("一票否决" in n for n in r.notes)
+    assert r.total >= load()[0].pass_line  # above the line: barred by the veto alone
+    lines = evidence_lines([f for f in a.facts if f.department == own])
+    assert any("数据未按时报送：academic.students" in x and f"#{pull_id}" in x for x in lines)
