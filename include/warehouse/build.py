@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -69,10 +70,21 @@ def assets(manifest: dict | None = None) -> list:
     return [asset(schema, name) for schema, name in asset_nodes(manifest).values()]
 
 
+KEEP_RUNS = 10
+
+
 def target_dir(run_id: str) -> Path:
-    """dbt's target path for one DAG run: its run_results.json is what `dbt retry` resumes."""
+    """dbt's target path for one DAG run: its run_results.json is what `dbt retry` resumes.
+
+    Only the latest KEEP_RUNS runs' folders are kept (each holds the compiled SQL, a few MB).
+    """
+    root = settings.state_dir() / "dbt"
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
-    return settings.state_dir() / "dbt" / safe
+    if root.is_dir():
+        old = sorted((d for d in root.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime)
+        for folder in [d for d in old if d.name != safe][:-KEEP_RUNS]:
+            shutil.rmtree(folder, ignore_errors=True)
+    return root / safe
 
 
 def results(target: Path) -> dict[str, dict]:

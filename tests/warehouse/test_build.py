@@ -9,6 +9,9 @@ line naming it and dbt skips what that model feeds; once the record is gone, att
 
 from __future__ import annotations
 
+import os
+import re
+
 import psycopg
 import pytest
 from airflow.sdk.exceptions import AirflowException
@@ -81,3 +84,15 @@ def test_a_failed_node_fails_in_one_line_and_the_retry_rebuilds_only_what_it_fed
     assert {r["status"] for r in out["models"].values()} == {"success"}
     event = events[build.asset("marts", "dim_students")].extra
     assert event["status"] == "success" and event["rows"] > 0 and event["tests_failed"] == []
+
+
+def test_only_the_latest_runs_dbt_folders_are_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("XIAOBEN_HOME", str(tmp_path))
+    for i in range(build.KEEP_RUNS + 3):
+        folder = build.target_dir(f"manual__2026-12-0{i % 9}T00:00:{i:02d}+00:00")
+        folder.mkdir(parents=True)
+        os.utime(folder, (i, i))
+    kept = sorted(p.name for p in (tmp_path / "dbt").iterdir())
+    assert len(kept) == build.KEEP_RUNS + 1  # the latest ten and the one being made
+    assert "manual__2026-12-00T00_00_00_00_00" not in kept
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+", name) for name in kept)
