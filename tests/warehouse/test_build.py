@@ -9,8 +9,11 @@ line naming it and dbt skips what that model feeds; once the record is gone, att
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 
 import psycopg
 import pytest
@@ -18,7 +21,9 @@ from airflow.sdk.exceptions import AirflowException
 from airflow.sdk.execution_time.context import OutletEventAccessors
 from psycopg import sql
 
+from include import settings
 from include.warehouse import build, connection
+from tests.dags.conftest import airflow_environment
 from tests.warehouse.conftest import DB
 
 COPY = "xiaoben_build_test"
@@ -50,7 +55,7 @@ def test_every_intermediate_model_mart_and_snapshot_is_an_asset():
     assets = {a.name: a.uri for a in build.assets(manifest)}
     assert len(assets) == len(expected) > 40
     assert assets["marts.dim_students"] == "postgres://warehouse:5432/xiaoben/marts/dim_students"
-    assert "marts" not in assets  # the layer's own Asset stays publish_marts' outlet
+    assert "marts" not in assets  # the layer's own Asset is separate (the DAG's outlet too)
 
 
 def test_a_failed_node_fails_in_one_line_and_the_retry_rebuilds_only_what_it_fed(
@@ -96,3 +101,32 @@ def test_only_the_latest_runs_dbt_folders_are_kept(tmp_path, monkeypatch):
     assert len(kept) == build.KEEP_RUNS + 1  # the latest ten and the one being made
     assert "manual__2026-12-00T00_00_00_00_00" not in kept
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]+", name) for name in kept)
+
+
+DESCRIBE = r"""
+import json, runpy, sys
+dag = runpy.run_path(sys.argv[1])["dag"]
+print("DAG " + json.dumps({
+    "tasks": {t.task_id: [t.retries, sorted(o.name for o in t.outlets)] for t in dag.tasks},
+    "schedule": getattr(dag.timetable.asset_condition, "name", None),
+    "display": dag.dag_display_name, "doc": dag.doc_md,
+}, ensure_ascii=False))
+"""
+
+
+def test_the_dag_is_one_build_task_with_marts_and_every_model_as_outlets(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-c", DESCRIBE, str(settings.DAGS_DIR / "warehouse.py")],
+        env=airflow_environment(tmp_path), capture_output=True, text=True, timeout=300,
+        cwd=settings.ROOT,
+    )  # fmt: skip
+    line = next((x for x in run.stdout.splitlines() if x.startswith("DAG ")), None)
+    assert line, run.stderr[-3000:]
+    dag = json.loads(line.removeprefix("DAG "))
+    assert list(dag["tasks"]) == ["dbt_build"]
+    retries, outlets = dag["tasks"]["dbt_build"]
+    assert retries == 2
+    assert sorted(outlets) == sorted(["marts", *(a.name for a in build.assets())])
+    assert dag["schedule"] == "quality.raw_audited"  # write–audit–publish: after the audit
+    assert dag["display"] == "数据仓库构建（dbt 分层模型）"
+    assert "dbt retry" in dag["doc"] and "资产" in dag["doc"]
