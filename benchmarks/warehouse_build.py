@@ -7,7 +7,8 @@ main job's default size; raw filled either by the real collection code over HTTP
 what the main job does) or by landing the sandbox's truth directly in the landing format
 (`truth`: same raw rows and pull semantics, minus the API time, to time dbt alone). Then:
 
-1. `dbt build` from empty (seeds, staging, intermediate, marts, snapshots and every test);
+1. `dbt build` from empty (seeds, staging, intermediate, marts, snapshots and every test), with
+   the service of step 2 already up and idle, so both measurements share its background;
 2. the built schemas are dropped, and the DAG `warehouse` builds them from empty again, run by
    the platform's own service (`include/service.py`: api-server, scheduler, dag-processor and
    triggerer as separate processes, LocalExecutor), triggered through the REST API as the main
@@ -225,11 +226,13 @@ def main(argv: list[str] | None = None) -> int:
         out["landed_full"] = land("full")
         out["land_full_seconds"] = round(time.monotonic() - started, 1)
 
+        # The service is up before dbt is timed alone, so both measurements share its background
+        # (dag-processor re-parsing, scheduler loop): the ratio is then the DAG's own cost.
+        service = None if args.no_dag else Service()
         started = time.monotonic()
         dbt.run(["build"], url=url)
         out["dbt_build_full_seconds"] = round(time.monotonic() - started, 1)
 
-        service = None if args.no_dag else Service()
         if service is not None:
             reset_built(url)
             out["dag_full"] = service.run_warehouse()
