@@ -29,7 +29,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from include import settings
@@ -90,43 +89,16 @@ def run(args: list[str], url: str | None = None, check: bool = True, **kwargs):
     return res
 
 
-# -- Airflow / Cosmos ---------------------------------------------------------------------------
-
-CONN_ID = "xiaoben_warehouse"
-
-
-def profile_config():
-    """Cosmos profile from the Airflow connection `xiaoben_warehouse`, resolved when a task runs.
-
-    The password travels as an environment variable Cosmos sets for dbt; a connection without
-    one (the embedded server's trust auth) is accepted, unlike Cosmos's stock mapping.
-    """
-    from cosmos import ProfileConfig
-    from cosmos.profiles import PostgresUserPasswordProfileMapping
-
-    class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
-        required_fields: ClassVar[list[str]] = ["host", "user", "dbname"]
-
-        def get_dbt_value(self, name):
-            value = super().get_dbt_value(name)
-            return "" if name == "password" and value is None else value
-
-    return ProfileConfig(
-        profile_name="xiaoben",
-        target_name="warehouse",
-        profile_mapping=WarehouseProfileMapping(
-            conn_id=CONN_ID, profile_args={"schema": "public", "threads": 4}
-        ),
-    )
+# -- the dbt graph ----------------------------------------------------------------------------
 
 
 def manifest_path(timeout: float = 120) -> Path:
     """dbt_project/target/manifest.json, (re)built by `dbt parse` when missing or stale.
 
-    DAG parsing reads the dbt graph from this file (Cosmos LoadMode.DBT_MANIFEST). A fresh clone
-    has none, so the first parse builds it (a few seconds, no database needed); afterwards a
-    stat of the project files decides whether it is current. A file lock keeps concurrent
-    parsers (scheduler, dag-processor, test workers) from writing it at once.
+    DAG parsing reads the dbt graph from this file (the warehouse DAG's per-model Assets). A
+    fresh clone has none, so the first parse builds it (a few seconds, no database needed);
+    afterwards a stat of the project files decides whether it is current. A file lock keeps
+    concurrent parsers (scheduler, dag-processor, test workers) from writing it at once.
     """
     import fcntl
 
