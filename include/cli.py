@@ -208,8 +208,9 @@ def cmd_test(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # `xiaoben registry check | head` should end quietly, as other Unix tools do.
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if argv is None:  # run as a program, not called from Python (a test process must not die)
+        # `xiaoben registry check | head` should end quietly, as other Unix tools do.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = argparse.ArgumentParser(prog="xiaoben", description="校本数据中心 command line")
     sub = parser.add_subparsers(dest="command", required=True)
 
