@@ -28,20 +28,19 @@
         from
     {%- if incremental_now %}
             (
-                select distinct on (candidate.source_key) candidate.*
-                from (
-                    select * from landing.latest_versions(
-                        '{{ raw_table }}',
-                        published_only => true,
-                        after_pull => (select coalesce(max(t.pull_id), 0) from {{ this }} as t)
-                    )
+                select new_pulls.* from landing.latest_versions(
+                    '{{ raw_table }}',
+                    published_only => true,
+                    after_pull => (select coalesce(max(t.pull_id), 0) from {{ this }} as t)
+                ) as new_pulls
         {%- if execute and corrections_changed_any(subsystem, resource) %}
-                    union all
-                    select * from landing.latest_versions('{{ raw_table }}', published_only => true) as again
-                    where again.source_key in ({{ corrections_changed(subsystem, resource) }})
+                {#- a key whose corrections changed: its current version over all pulls (one row
+                    per key either way; "latest" stays landing.latest_versions' rule) #}
+                where new_pulls.source_key not in ({{ corrections_changed(subsystem, resource) }})
+                union all
+                select again.* from landing.latest_versions('{{ raw_table }}', published_only => true) as again
+                where again.source_key in ({{ corrections_changed(subsystem, resource) }})
         {%- endif %}
-                ) as candidate
-                order by candidate.source_key asc, candidate.fetched_at desc, candidate.pull_id desc
             ) as latest
     {%- else %}
             landing.latest_versions('{{ raw_table }}', published_only => true) as latest
