@@ -217,9 +217,12 @@ def run(args) -> int:
     reports = [d["dag_id"] for d in api.dags() if orchestrate.reads_marts(d)]
     if reports:
         _say("    报告 (reports, once the warehouse is built)")
-        orchestrate.trigger_and_follow(
-            api, only=reports, say=_say, since=since, confs=sandbox_periods(reports)
-        )
+        from include.reports.schedule import REPORT_DAGS
+
+        confs = sandbox_periods(reports)
+        for kind in ("department", "school"):  # the school report lists late department reports
+            only = [r.dag_id for r in REPORT_DAGS if r.kind == kind and r.dag_id in reports]
+            orchestrate.trigger_and_follow(api, only=only, say=_say, since=since, confs=confs)
 
     _say("    质管办年终考核 (year-end assessment; the sandbox's 质管办 enters criterion (a))")
     if year_end_assessment(api):
