@@ -437,19 +437,8 @@ def subsystem_facts(
     def add(indicator, relation, query, params, row_table):
         if indicator not in rules.indicators:
             return None
-        ind = rules.indicators[indicator]
-        fact = Fact(
-            department,
-            scope,
-            indicator,
-            ind.criterion,
-            ind.label,
-            ind.unit,
-            subs,
-            relation,
-            query.strip(),
-            params,
-            row_table,
+        fact = new_fact(
+            rules, department, scope, indicator, subs, relation, query, params, row_table
         )
         facts.append(run_fact(conn, fact))
         return fact
