@@ -280,7 +280,7 @@ def section_data_quality(ctx: Context, spec: dict) -> list:
             cols,
             rows,
             "距期末：期末（或当前，取早者）与最近一次成功采集结束的间隔；"
-            "规定时限见 connectors/subsystems/<子系统>.yml 的 plan.deadline_hours。",
+            "规定时限为各子系统采集计划中的报送时限（见“规定时限”一列）。",
         )
     ]
 
