@@ -2,8 +2,8 @@
 
 - `raw_asset(id, resource)`: the Airflow Asset of one raw dataset. The warehouse build DAG
   schedules on these; build them with this function on both sides so name and URI agree.
-  URI scheme `postgres` (the PostgreSQL provider's, as Cosmos uses for dbt models) with a
-  logical host `warehouse`: the asset names the dataset, not the server it happens to live on.
+  URI scheme `postgres` (the PostgreSQL provider's, as the warehouse DAG's model Assets use)
+  with a logical host `warehouse`: the asset names the dataset, not the server it lives on.
 - `doc_md(subsystem, spec)`: the DAG's documentation, from the file (Articles 5–7).
 - `schedule(subsystem)`: the DAG's timetable: `schedule.cron`, and `schedule.full_cron` (the
   periodic full re-read) when the file sets one, as one `MultipleCronTriggerTimetable`.

@@ -133,7 +133,6 @@ def environ(extra: dict[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW_CONN_XIAOBEN_WAREHOUSE": warehouse.replace("postgresql://", "postgres://", 1),
         "SODA_CORE_TELEMETRY_ENABLED": "false",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "XIAOBEN_HOME": str(settings.state_dir()),
         "PYTHONPATH": str(settings.ROOT),
     }
