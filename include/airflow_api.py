@@ -16,6 +16,7 @@ from urllib.parse import quote
 import requests
 
 FINISHED = frozenset({"success", "failed"})
+READ_PATIENCE = 120  # seconds a GET is repeated while the api-server does not answer
 
 
 class AirflowApiError(RuntimeError):
@@ -46,18 +47,31 @@ class AirflowApi:
         return self._token
 
     def request(self, method: str, path: str, headers: dict | None = None, **kwargs) -> Any:
-        for attempt in (1, 2):
+        relogged, waited = False, 0
+        while True:
             if self._token is None:
                 self.token()
-            resp = self.session.request(
-                method,
-                f"{self.base_url}/api/v2/{path.lstrip('/')}",
-                headers={"Authorization": f"Bearer {self._token}", **(headers or {})},
-                timeout=self.timeout,
-                **kwargs,
-            )
-            if resp.status_code == 401 and attempt == 1:  # token expired: log in again once
-                self._token = None
+            try:
+                resp = self.session.request(
+                    method,
+                    f"{self.base_url}/api/v2/{path.lstrip('/')}",
+                    headers={"Authorization": f"Bearer {self._token}", **(headers or {})},
+                    timeout=self.timeout,
+                    **kwargs,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                # A busy api-server (two cores, a build running) can take longer than the
+                # timeout: a read is safe to repeat, a write (a trigger) is not.
+                if method != "GET" or waited >= READ_PATIENCE:
+                    raise AirflowApiError(
+                        f"Airflow 接口 {self.base_url} 无响应（{method} {path}，"
+                        f"{type(exc).__name__}）：请确认服务在运行（./run up）"
+                    ) from exc
+                time.sleep(min(10, READ_PATIENCE - waited))
+                waited += 10
+                continue
+            if resp.status_code == 401 and not relogged:  # token expired: log in again once
+                self._token, relogged = None, True
                 continue
             if not resp.ok:
                 raise AirflowApiError(
@@ -66,7 +80,6 @@ class AirflowApi:
             if "json" in resp.headers.get("content-type", ""):
                 return resp.json()
             return resp.text
-        raise AssertionError("unreachable")
 
     # -- DAGs -----------------------------------------------------------------------------------
     def dags(self) -> list[dict]:

@@ -270,7 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in PASS_THROUGH:
         return parser.parse_args(argv[:1]).func(argparse.Namespace(rest=argv[1:]))
     args = parser.parse_args(argv)
-    return args.func(args)
+    from include.airflow_api import AirflowApiError
+
+    try:
+        return args.func(args)
+    except AirflowApiError as exc:  # the service did not answer: one line, not a traceback
+        raise SystemExit(str(exc)) from None
 
 
 if __name__ == "__main__":
