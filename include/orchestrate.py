@@ -9,6 +9,7 @@ it says what is running and how many rows have landed, so a long run is never si
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -71,6 +72,34 @@ def _queued_asset_events(api: AirflowApi, dag_ids: list[str]) -> int:
     return total
 
 
+# dbt's progress lines: "12:00:01  12 of 47 OK created sql table model marts.dim_x ... [SELECT 9]"
+DBT_NODE = re.compile(
+    r"\b(\d+) of (\d+) (?:START|OK|PASS|WARN|ERROR|FAIL|SKIP)\S*\s+(.*?)\s*(?:\.{2,}|\[|$)", re.M
+)
+
+
+def dbt_progress(log: str) -> str:
+    """The node a running `dbt build` is on, from its task log: "dbt 12/47 marts.dim_x"."""
+    found = DBT_NODE.findall(log)
+    if not found:
+        return ""
+    n, total, what = found[-1]
+    return f"dbt {n}/{total} {what.split()[-1] if what.split() else ''}".rstrip()
+
+
+def _task_label(api: AirflowApi, run: dict, ti: dict) -> str:
+    label = f"{run['dag_id']}.{ti['task_id']}"
+    if ti["task_id"] != "dbt_build":
+        return label
+    try:  # the warehouse build is one task: say which node dbt is on
+        where = dbt_progress(
+            api.log(run["dag_id"], run["dag_run_id"], ti["task_id"], ti.get("try_number") or 1)
+        )
+    except Exception:  # a courtesy: a log not yet readable must not stop the job
+        where = ""
+    return f"{label}（{where}）" if where else label
+
+
 def progress_line(api: AirflowApi, since: datetime, runs: list[dict]) -> str:
     """What is running now, how many runs are done and how many rows have landed."""
     running = [r for r in runs if r["state"] in ACTIVE]
@@ -80,7 +109,7 @@ def progress_line(api: AirflowApi, since: datetime, runs: list[dict]) -> str:
         if r["state"] != "running":
             continue
         for ti in api.task_instances(r["dag_id"], r["dag_run_id"], state=["running"]):
-            tasks.append(f"{r['dag_id']}.{ti['task_id']}")
+            tasks.append(_task_label(api, r, ti))
     pulls, rows = _landed_since(since)
     now = ", ".join(tasks[:4]) + (f" 等 {len(tasks)} 个" if len(tasks) > 4 else "")
     return (

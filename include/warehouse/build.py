@@ -25,6 +25,7 @@ comes from dbt's own `run_results.json`:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -132,12 +133,13 @@ EXTRA = ("status", "seconds", "rows", "tests_passed", "tests_failed")  # per Ass
 
 
 def run(
-    run_id: str, try_number: int, outlet_events=None, say=print, url: str | None = None,
+    run_id: str, try_number: int, outlet_events=None, say=None, url: str | None = None,
     target: Path | None = None,
 ) -> dict:  # fmt: skip
     """`dbt build` (or `dbt retry` on an Airflow retry), then the per-model results."""
     from include.warehouse import dbt
 
+    say = say or functools.partial(print, flush=True)  # the task log shows each node as it runs
     target = target or target_dir(run_id)
     target.mkdir(parents=True, exist_ok=True)
     merged_file = target / "results_by_node.json"
@@ -150,9 +152,8 @@ def run(
     args = ["retry" if resume else "build", "--target-path", str(target)]
     say(f"dbt {' '.join(args)}")
     started = time.monotonic()
-    res = dbt.run(args, url=url, check=False)
+    res = dbt.stream(args, on_line=say, url=url)
     dbt_seconds = round(time.monotonic() - started, 1)
-    say(res.stdout + res.stderr)
     merged.update(results(target))
     merged_file.write_text(json.dumps(merged, ensure_ascii=False))
 

@@ -89,6 +89,21 @@ def run(args: list[str], url: str | None = None, check: bool = True, **kwargs):
     return res
 
 
+def stream(args: list[str], on_line, url: str | None = None) -> subprocess.CompletedProcess:
+    """`dbt ARGS` like run(check=False), each output line handed to `on_line` as dbt prints it:
+    a long build shows in the task log, node by node ("12 of 47 OK created …"), while it runs."""
+    cmd = [str(dbt_executable()), *args]
+    lines: list[str] = []
+    with subprocess.Popen(
+        cmd, cwd=DBT_DIR, env=dbt_env(url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, bufsize=1,
+    ) as proc:  # fmt: skip
+        for line in proc.stdout:
+            lines.append(line)
+            on_line(line.rstrip("\n"))
+    return subprocess.CompletedProcess(cmd, proc.returncode, "".join(lines), "")
+
+
 # -- the dbt graph ----------------------------------------------------------------------------
 
 

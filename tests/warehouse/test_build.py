@@ -21,7 +21,7 @@ from airflow.sdk.exceptions import AirflowException
 from airflow.sdk.execution_time.context import OutletEventAccessors
 from psycopg import sql
 
-from include import settings
+from include import orchestrate, settings
 from include.warehouse import build, connection
 from tests.dags.conftest import airflow_environment
 from tests.warehouse.conftest import DB
@@ -72,6 +72,8 @@ def test_a_failed_node_fails_in_one_line_and_the_retry_rebuilds_only_what_it_fed
         build.run("test", 1, say=log.append, url=copy_url, target=tmp_path)
     message = str(failed.value)
     assert "\n" not in message and BAD_TEST in message and "数据仓库构建失败" in message
+    # dbt's lines reach the log one by one, so the demo's progress line can name the node
+    assert re.fullmatch(r"dbt \d+/\d+ \S+", orchestrate.dbt_progress("\n".join(log)))
     first = build.results(tmp_path)
     bad = next(uid for uid in first if f".{BAD_TEST}." in uid)
     assert first[bad]["status"] == "fail"
