@@ -47,6 +47,8 @@ REJECT_REASONS = {
     "not_json": "不是 JSON 对象",
     "not_storable": "含无法存储的字符",
 }
+# What a refused record without a key is called in samples: it has nothing else to go by.
+NO_KEY = "'无主键记录·拒收编号 ' || rej.reject_id"
 HEADER = (
     "# 由 include/quality/contracts.py 根据 {source} 生成，请勿手改：改连接器文件或\n"
     "# soda/cross_checks.yml 后运行 `python -m include.quality generate`。\n"
@@ -255,8 +257,9 @@ def raw_contract(subsystem, spec, res) -> dict:
                 f"rejected_{code}",
                 f"没有因{what}被拒收、且至今未更正入库的记录",
                 query=_sql(f"""
-                    select coalesce(rej.source_key, 'reject ' || rej.reject_id) as source_key,
-                           rej.pull_id
+                    select
+                        coalesce(rej.source_key, {NO_KEY}) as source_key,
+                        rej.pull_id
                     from landing.rejects as rej
                     where {_of_resource(sid, table, "rej")} and rej.reason_code = {_lit(code)}
                       and case
