@@ -126,6 +126,13 @@ from (
 ) as last_result
 {where}
 """
+FIRST_PULL_SQL = """
+select subsystem, min(finished_at) from landing.run_log
+where subsystem = any(%(subsystems)s) and status = 'success'
+group by subsystem
+having min(finished_at) >= %(end)s
+order by subsystem
+"""
 WARNINGS_SQL = """
 select count(*) from quality.warnings
 where (subsystem = any(%(subsystems)s) or departments && %(departments)s)
@@ -275,14 +282,20 @@ def section_data_quality(ctx: Context, spec: dict) -> list:
         "未解决预警",
         "逾期预警",
     ]
-    return [
-        Table(
-            cols,
-            rows,
-            "距期末：期末（或当前，取早者）与最近一次成功采集结束的间隔；"
-            "规定时限为各子系统采集计划中的报送时限（见“规定时限”一列）。",
+    note = (
+        "距期末：期末（或当前，取早者）与最近一次成功采集结束的间隔；"
+        "规定时限为各子系统采集计划中的报送时限（见“规定时限”一列）。"
+    )
+    # Subsystems the platform began collecting after the period: their 0 pulls are not a fault.
+    late = ctx.conn.execute(FIRST_PULL_SQL, {"subsystems": ctx.subsystems, **_window(ctx.period)})
+    firsts = [f"{subsystems[sid].name_zh}（{at.astimezone(TZ):%Y-%m-%d}）" for sid, at in late]
+    if firsts:
+        joined = "、".join(firsts)
+        note += (
+            f"本期结束时以下子系统尚未接入平台，括号内为首次采集日期：{joined}；"
+            "其本期采集次数为 0 是因为平台当时尚未运行，不表示源系统未按时报送。"
         )
-    ]
+    return [Table(cols, rows, note)]
 
 
 def section_check_principles(ctx: Context, spec: dict) -> list:
