@@ -205,9 +205,13 @@ def checked_credentials(subsystem_id: str, spec: ApiSpec):
         raise _connection_failed(subsystem_id, spec.connection, "缺少主机地址 (host)")
     if spec.auth.type != "none" and not (conn.login and conn.password):
         raise _connection_failed(subsystem_id, spec.connection, "缺少登录名或密码 (login/password)")
-    return credentials_from_parts(
-        conn.host, conn.login, conn.password, conn.schema, conn.port, conn.extra
-    )
+    try:
+        return credentials_from_parts(
+            conn.host, conn.login, conn.password, conn.schema, conn.port, conn.extra
+        )
+    except ValueError:  # extra is not JSON
+        problem = '的 extra 不是合法的 JSON（应写成 {"ca_bundle": "<CA 证书文件路径>"} 或留空）'
+        raise _connection_failed(subsystem_id, spec.connection, problem) from None
 
 
 def _loader_url() -> str:

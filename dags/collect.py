@@ -69,6 +69,8 @@ def params() -> dict:
 
 def broken_file(message: str, path: str | None = None) -> None:
     """Warn the file's collectors (`config_warning`), then fail at once with the file's line."""
+    line = f"子系统文件有误，请修正后再采集 (fix the file): {message}"
+    logging.getLogger(__name__).error("%s", line)
     if path:
         try:
             from include.quality.warnings import config_warning
@@ -76,7 +78,7 @@ def broken_file(message: str, path: str | None = None) -> None:
             config_warning(Path(path), message)
         except Exception as exc:  # the task still fails with the line; the warning is extra
             logging.getLogger(__name__).warning("预警未能写入 (warning not stored): %s", exc)
-    raise AirflowFailException(f"子系统文件有误，请修正后再采集 (fix the file): {message}")
+    raise AirflowFailException(line)
 
 
 _parsing = get_parsing_context().dag_id  # a task run only needs its own DAG built
