@@ -14,6 +14,12 @@ Everything vendor-specific comes from the `api:` section of the subsystem's YAML
   the pull ends at once, no retries, with the vendor's message); a response that fails
   `responses.success` fails; an error is one line naming subsystem, resource, method and URL
   (without its query);
+- faults of the link itself are `LinkError`s with a Chinese problem and fix for the task's one
+  line (`connectors.dag_support`): `CredentialsRefused` (a login refused, HTTP 401/403, a
+  token or signature still refused after fresh ones) and `CertificateError` (the HTTPS
+  certificate fails verification: expired, untrusted, another host's) are permanent and raised
+  at once; `Unreachable` (connection refused, DNS failure, timeout) after every attempt. A
+  certificate is never skipped: a private CA is given in the connection (`Credentials.ca_bundle`);
 - a per-subsystem rate limit (requests per second, shared by every client of the process);
 - pagination: one class per `pagination.type` in `connectors/paginators.py` (`page_number`,
   `offset`, `cursor`, `next_link`, `single`); `Client.pages` gives it a `fetch`.
@@ -27,13 +33,15 @@ import json
 import math
 import os
 import random
+import socket
+import ssl
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import msgspec
 import requests
@@ -63,6 +71,33 @@ class NotSubmitted(ApiError):
         self.message = message
 
 
+class LinkError(ApiError):
+    """The link to the source failed, not its data: the host, the problem and the fix in Chinese.
+
+    `problem` reads after "<subsystem> 的 Airflow 连接 <id>"; `permanent`: retrying cannot help.
+    """
+
+    permanent = True
+
+    def __init__(self, where: str, host: str, problem: str, fix: str):
+        super().__init__(f"{where} {problem}")
+        self.host, self.problem, self.fix = host, problem, fix
+
+
+class CredentialsRefused(LinkError):
+    """The source refused the connection's key/secret (or the account lacks the right)."""
+
+
+class CertificateError(LinkError):
+    """The source's HTTPS certificate failed verification."""
+
+
+class Unreachable(LinkError):
+    """No answer from the host after every attempt: transient, so the task retries too."""
+
+    permanent = False
+
+
 class _Retry(Exception):
     def __init__(self, reason: str, wait: float | None = None):
         super().__init__(reason)
@@ -90,6 +125,7 @@ class Credentials:
     base_url: str
     key: str = ""
     secret: str = ""
+    ca_bundle: str | None = None  # a private CA's certificate file (connection extra `ca_bundle`)
 
 
 @dataclass
@@ -218,6 +254,8 @@ class Client:
         ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         if ca_bundle and self.base.startswith("https"):
             self.session.verify = ca_bundle
+        if credentials.ca_bundle:
+            self.session.verify = credentials.ca_bundle
         self.session.trust_env = False
         self.backoff, self.max_backoff = backoff, max_backoff
         self.timeout = timeout or spec.timeout
@@ -344,26 +382,44 @@ class Client:
                 refreshes += 1
                 self.stats.refreshes += 1
                 if refreshes > MAX_REFRESHES:
-                    raise ApiError(
-                        f"{self._where(call, method, url)} 重新登录 {MAX_REFRESHES} 次后仍被拒绝 "
-                        f"(still refused after {MAX_REFRESHES} fresh logins): {exc}"
+                    again = "重新登录" if call.auth.logs_in else "重新签名"
+                    raise self._refused_credentials(
+                        call, method, url, f"{again} {MAX_REFRESHES} 次后仍被拒绝：{exc}"
                     ) from None
                 self._invalidate(call, token)
                 continue
             except _Retry as exc:
                 reason, wait = exc.reason, exc.wait
             except requests.Timeout:
-                reason, wait = "timeout", None
+                reason, wait = "timeout: 连接超时 (timed out)", None
             except requests.ConnectionError as exc:
-                reason, wait = f"connection: {exc.__class__.__name__}", None
+                _check_certificate(exc, self._where(call, method, url), url, self.spec.connection)
+                reason, wait = f"connection: {_unreachable(exc)}", None
             attempt += 1
             self.stats.retries[reason.split(":", 1)[0]] += 1
             if attempt >= self.spec.max_attempts:
+                where = self._where(call, method, url)
+                if reason.startswith(("connection:", "timeout:")):
+                    raise Unreachable(
+                        where, _host(url),
+                        f"的主机 {_host(url)} 无法连接（{reason.split(': ', 1)[1]}，"
+                        f"共尝试 {attempt} 次）",
+                        f"请核对 管理 → 连接 中 {self.spec.connection} 的主机地址与端口，确认源系统"
+                        "在运行、网络可达（防火墙、代理）；恢复后重新运行采集",
+                    )  # fmt: skip
                 raise ApiError(
-                    f"{self._where(call, method, url)} 重试 {attempt} 次仍失败 "
-                    f"(failed {attempt} times); last: {reason}"
+                    f"{where} 重试 {attempt} 次仍失败 (failed {attempt} times); last: {reason}"
                 )
             self._pause(attempt, wait)
+
+    def _refused_credentials(self, call: _Call, method: str, url: str, what: str):
+        conn = self.spec.connection
+        return CredentialsRefused(
+            self._where(call, method, url), _host(url),
+            f"的登录名/密码被 {_host(url)} 拒绝（{' '.join(what.split())[:200]}）",
+            f"请在 Airflow 界面 管理 → 连接 修改 {conn} 的登录名与密码（向源系统管理员核对接口"
+            "密钥），或请源系统为该账号开通接口权限；改好后重新运行采集",
+        )  # fmt: skip
 
     def _pause(self, attempt: int, wait: float | None) -> None:
         if wait is None:
@@ -413,6 +469,9 @@ class Client:
     def _data(self, resp: requests.Response, data: Any, call: _Call, method: str, url: str):
         """The parsed body of an answer no rule took, or the error it is."""
         status, where = resp.status_code, self._where(call, method, url)
+        if status in (401, 403):
+            shown = self._message(data, call) if data is not None else resp.text[:200]
+            raise self._refused_credentials(call, method, url, f"HTTP {status} {shown}")
         if looks_like_html(resp):
             title = " ".join(resp.text[:200].split())
             if status >= 400:
@@ -426,15 +485,20 @@ class Client:
             raise ApiError(_refused(where, status, self._message(data, call)))
         success = call.responses.success if call.authed else call.auth.config.success
         if success and not success.matches(status, data):
-            what = "接口返回错误 (error answer)" if call.authed else "登录失败 (login refused)"
-            raise ApiError(f"{where} {what}: {self._message(data, call)}")
+            if not call.authed:
+                raise self._refused_credentials(
+                    call, method, url, f"登录失败 {self._message(data, call)}"
+                )
+            raise ApiError(f"{where} 接口返回错误 (error answer): {self._message(data, call)}")
         return data
 
     def _act(self, rule, status: int, body: Any, resp, call: _Call, request: str) -> None:
         what = f"HTTP {status} {self._message(body, call) if body is not None else ''}".strip()
         where = f"{self.spec.subsystem}.{call.resource}" if call.resource else self.spec.subsystem
-        if rule.action == "refresh" and not call.authed:
-            raise ApiError(f"{where}: {request} 登录失败 (login refused): {what}")
+        login = not call.authed and rule.action in ("refresh", "fail")
+        if login or (rule.action == "fail" and status in (401, 403)):
+            method, url = request.split(" ", 1)
+            raise self._refused_credentials(call, method, url, f"登录失败 {what}")
         if rule.action == "refresh":
             raise _Refresh(what)
         if rule.action == "fail":
@@ -480,6 +544,77 @@ class Client:
                 yield records, {**meta, "strict": strict[0]}
         except PagingError as exc:
             raise ApiError(f"{self.spec.subsystem}.{resource.name}: {exc}") from None
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it wraps (requests → urllib3 → socket/ssl), once each."""
+    seen: set[int] = set()
+    stack: list[Any] = [exc]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        stack += [getattr(e, "reason", None), e.__cause__, e.__context__, *e.args]
+
+
+def _unreachable(exc: requests.ConnectionError) -> str:
+    """Why a connection failed, in a few words (never the repr of urllib3's objects)."""
+    for e in _causes(exc):
+        if isinstance(e, socket.gaierror) or type(e).__name__ == "NameResolutionError":
+            return "域名无法解析 (DNS failure)"
+        if isinstance(e, ConnectionRefusedError):
+            return "连接被拒绝 (connection refused)"
+        if isinstance(e, ConnectionResetError):
+            return "连接被重置 (connection reset)"
+        if isinstance(e, TimeoutError | socket.timeout):
+            return "连接超时 (timed out)"
+    return f"无法连接 ({exc.__class__.__name__})"
+
+
+def _check_certificate(exc: requests.ConnectionError, where: str, url: str, conn: str) -> None:
+    """A certificate that fails verification is a CertificateError, never retried or skipped.
+
+    An expired certificate's date is read from the host's certificate itself (fetched again
+    without verification, only to be read: nothing is sent over that connection)."""
+    failed = next((e for e in _causes(exc) if isinstance(e, ssl.SSLCertVerificationError)), None)
+    if failed is None:
+        return
+    host, code = _host(url), failed.verify_code
+    detail = failed.verify_message or str(failed)
+    if code == 10:  # X509_V_ERR_CERT_HAS_EXPIRED
+        problem = f"的主机 {host} 的 HTTPS 证书已于 {_not_after(url) or '（日期未知）'} 过期"
+        fix = "请源系统管理员更新证书后重新运行采集（平台不会跳过证书校验）"
+    elif code == 62:  # X509_V_ERR_HOSTNAME_MISMATCH
+        problem = f"的主机 {host} 的 HTTPS 证书与主机名不符（{detail}）"
+        fix = f"把 管理 → 连接 中 {conn} 的主机改为证书上的名称，或请源系统更换证书"
+    else:
+        problem = f"的主机 {host} 的 HTTPS 证书未通过校验（{detail}）"
+        fix = (
+            f"若源系统用学校内部 CA 签发的证书：在 管理 → 连接 中 {conn} 的 extra 写 "
+            '{"ca_bundle": "<CA 证书文件路径>"}；否则请源系统更换受信任的证书'
+        )
+    raise CertificateError(where, host, problem, fix) from None
+
+
+def _not_after(url: str) -> str | None:
+    """When the host's certificate expires, in the platform's time zone, or None."""
+    from cryptography import x509
+
+    from include.rules.dates import TZ
+
+    parts = urlsplit(url)
+    try:
+        pem = ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=10)
+        expiry = x509.load_pem_x509_certificate(pem.encode()).not_valid_after_utc
+    except (OSError, ValueError):
+        return None
+    return expiry.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _json_identity(record: Any) -> str:

@@ -64,23 +64,30 @@ def credentials_from_env(conn_id: str) -> Credentials | None:
     if value.lstrip().startswith("{"):
         c = json.loads(value)
         return credentials_from_parts(
-            c.get("host"), c.get("login"), c.get("password"), c.get("schema"), c.get("port")
-        )
+            c.get("host"), c.get("login"), c.get("password"), c.get("schema"), c.get("port"),
+            c.get("extra"),
+        )  # fmt: skip
     parts = urlsplit(value)
     scheme = parts.scheme if parts.scheme in ("http", "https") else "http"
     host = f"{scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "") + parts.path
     return Credentials(host, unquote(parts.username or ""), unquote(parts.password or ""))
 
 
-def credentials_from_parts(host, login, password, schema=None, port=None) -> Credentials:
-    """Airflow's http connections put the scheme in `host` or in `schema`; accept both."""
+def credentials_from_parts(
+    host, login, password, schema=None, port=None, extra=None
+) -> Credentials:
+    """Airflow's http connections put the scheme in `host` or in `schema`; accept both. The
+    connection's extra (JSON) may name a private CA's certificate file: `{"ca_bundle": path}`."""
+    if isinstance(extra, str):
+        extra = json.loads(extra) if extra.strip() else {}
+    ca_bundle = (extra or {}).get("ca_bundle") or None
     host = (host or "").strip()
     if "://" not in host:
         scheme = schema if schema in ("http", "https") else "http"
         split = host.split("/", 1)
         hostport = split[0] + (f":{port}" if port and ":" not in split[0] else "")
         host = f"{scheme}://{hostport}" + (f"/{split[1]}" if len(split) > 1 else "")
-    return Credentials(host, login or "", password or "")
+    return Credentials(host, login or "", password or "", ca_bundle)
 
 
 def credentials_for(conn_id: str) -> Credentials:
@@ -96,7 +103,7 @@ def credentials_for(conn_id: str) -> Credentials:
             f"连接 {conn_id} 未配置 (no Airflow connection '{conn_id}'): add it in the Airflow UI "
             f"or set AIRFLOW_CONN_{conn_id.upper()}"
         ) from exc
-    return credentials_from_parts(c.host, c.login, c.password, c.schema, c.port)
+    return credentials_from_parts(c.host, c.login, c.password, c.schema, c.port, c.extra)
 
 
 # -- windows ------------------------------------------------------------------------------------

@@ -11,11 +11,13 @@
   `full`; every other run as its `mode` param says (incremental by default).
 - `run_pull(...)`: the task callable; credentials through Airflow's connection API.
 - `checked_credentials(...)`: the connection is configuration, checked before any request. A
-  missing or unusable connection (no host, no key/secret, credentials refused at login) fails
-  the task at once, without retries (`AirflowFailException`), with one Chinese line naming
-  the subsystem, the connection and how to set it, and opens a data warning to the
-  subsystem's collectors (`include.quality.warnings.connection_warning`), resolved again by
-  the first pull that gets through.
+  missing or unusable connection (unknown id, no host, no key/secret) fails the task at once,
+  without retries (`AirflowFailException`), with one Chinese line naming the subsystem, the
+  connection and how to set it, and opens a data warning to the subsystem's collectors
+  (`include.quality.warnings.connection_warning`), resolved again by the first pull that gets
+  through. The client's `LinkError`s end the same way (`_link_failed`): credentials refused
+  and a certificate that fails verification at once; an unreachable host only on the task's
+  last try (earlier tries raise the same line and Airflow retries them with back-off).
 - a source that answers "not submitted yet" (a `not_submitted` rule in its file) skips its pull
   at once, without retries; the DAG's last task `submission` (`check_submission`) then opens a
   timeliness warning to the organising department's collectors with the vendor's words, or
@@ -28,7 +30,8 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from connectors.collect import NotSubmittedError, collect, credentials_from_parts
+from connectors.client import LinkError
+from connectors.collect import CollectError, NotSubmittedError, collect, credentials_from_parts
 from connectors.spec import ApiSpec, spec_for
 from include.registry import Subsystem
 
@@ -141,24 +144,46 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _connection_failed(subsystem_id: str, conn_id: str, problem: str):
-    """Warn the collectors, then an AirflowFailException (no retry) to raise."""
-    from airflow.sdk.exceptions import AirflowFailException
-
+def _link_message(subsystem_id: str, conn_id: str, problem: str, fix: str | None = None) -> str:
+    """One Chinese line: the subsystem, its connection, what is wrong and how to fix it."""
     from connectors.spec import registry
-    from include.quality.warnings import connection_warning
 
     name = registry().subsystems[subsystem_id].name_zh
-    message = (
-        f"{name}（{subsystem_id}）的 Airflow 连接 {conn_id} {problem}：请在 Airflow 界面 "
-        f"管理 → 连接 中配置 {conn_id}（类型 HTTP，主机填接口地址，登录名/密码填接口密钥），"
-        f"或设置环境变量 AIRFLOW_CONN_{conn_id.upper()}"
+    fix = fix or (
+        f"请在 Airflow 界面 管理 → 连接 中配置 {conn_id}（类型 HTTP，主机填接口地址，登录名/密码"
+        f"填接口密钥），或设置环境变量 AIRFLOW_CONN_{conn_id.upper()}"
     )
+    return f"{name}（{subsystem_id}）的 Airflow 连接 {conn_id} {problem}：{fix}"
+
+
+def _connection_failed(subsystem_id: str, conn_id: str, problem: str, fix: str | None = None):
+    """Warn the collectors, log the one line, then an AirflowFailException (no retry) to raise."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from include.quality.warnings import connection_warning
+
+    message = _link_message(subsystem_id, conn_id, problem, fix)
+    log.error("%s", message)
     try:
-        connection_warning(subsystem_id, conn_id, message)
+        connection_warning(subsystem_id, conn_id, message, fix)
     except Exception as exc:  # the task still fails with the message; the warning is extra
         log.warning("预警未能写入 (warning not stored): %s", exc)
     return AirflowFailException(message)
+
+
+def _link_failed(subsystem_id: str, conn_id: str, fault: LinkError, ti: Any) -> Exception:
+    """What a pull whose link failed raises: a permanent fault, or a transient one on the task's
+    last try, fails at once and warns the collectors; an earlier try of a transient one raises
+    the same line and is retried with Airflow's back-off (no warning for a blip)."""
+    last = ti is None or getattr(ti, "try_number", 1) > getattr(ti, "max_tries", 0)
+    if fault.permanent or last:
+        return _connection_failed(subsystem_id, conn_id, fault.problem, fault.fix)
+    from airflow.sdk.exceptions import AirflowException
+
+    message = _link_message(subsystem_id, conn_id, fault.problem, fault.fix)
+    tries = f"第 {ti.try_number} 次，共 {ti.max_tries + 1} 次"
+    log.error("%s（%s，稍后自动重试）", message, tries)
+    return AirflowException(f"{message}（{tries}，稍后自动重试）")
 
 
 def checked_credentials(subsystem_id: str, spec: ApiSpec):
@@ -169,12 +194,24 @@ def checked_credentials(subsystem_id: str, spec: ApiSpec):
     try:
         conn = BaseHook.get_connection(spec.connection)
     except AirflowNotFoundException:
-        raise _connection_failed(subsystem_id, spec.connection, "未配置") from None
+        file = f"connectors/subsystems/{spec.source_file.name}"
+        fix = (
+            f"请在 Airflow 界面 管理 → 连接 中添加 {spec.connection}（类型 HTTP，主机填接口地址，"
+            f"登录名/密码填接口密钥），或设置环境变量 AIRFLOW_CONN_{spec.connection.upper()}；"
+            f"若连接名写错，改 {file} 的 api.connection"
+        )
+        raise _connection_failed(subsystem_id, spec.connection, "未配置", fix) from None
     if not (conn.host or "").strip():
         raise _connection_failed(subsystem_id, spec.connection, "缺少主机地址 (host)")
     if spec.auth.type != "none" and not (conn.login and conn.password):
         raise _connection_failed(subsystem_id, spec.connection, "缺少登录名或密码 (login/password)")
-    return credentials_from_parts(conn.host, conn.login, conn.password, conn.schema, conn.port)
+    try:
+        return credentials_from_parts(
+            conn.host, conn.login, conn.password, conn.schema, conn.port, conn.extra
+        )
+    except ValueError:  # extra is not JSON
+        problem = '的 extra 不是合法的 JSON（应写成 {"ca_bundle": "<CA 证书文件路径>"} 或留空）'
+        raise _connection_failed(subsystem_id, spec.connection, problem) from None
 
 
 def _loader_url() -> str:
@@ -186,7 +223,6 @@ def _loader_url() -> str:
 
 def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:
     """Task callable of `collect__<id>.<resource>`: one pull, its run-log row as the XCom."""
-    from connectors.client import ApiError
     from connectors.spec import registry
 
     spec = spec_for(subsystem_id)
@@ -218,9 +254,10 @@ def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:
             f"{name}.{resource}：数据源答复数据尚未报送（{exc.message}），本次不重试；"
             f"拉取 {exc.pull_id} 记为未报送，报送及时性任务将预警采集人员"
         ) from None
-    except ApiError as exc:
-        if "登录失败" in str(exc):  # the client's marker for credentials refused at login
-            raise _connection_failed(subsystem_id, spec.connection, f"被拒绝（{exc}）") from None
+    except CollectError as exc:
+        fault = exc.__cause__
+        if isinstance(fault, LinkError):  # refused, certificate, unreachable
+            raise _link_failed(subsystem_id, spec.connection, fault, context.get("ti")) from None
         raise
     try:
         from include.quality.warnings import connection_warning

@@ -25,8 +25,10 @@ The code lives in `connectors/`; this file only loops over the files.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pendulum
 from airflow.providers.standard.operators.python import PythonOperator
@@ -65,8 +67,18 @@ def params() -> dict:
     }
 
 
-def broken_file(message: str) -> None:
-    raise AirflowFailException(f"子系统文件有误，请修正后再采集 (fix the file): {message}")
+def broken_file(message: str, path: str | None = None) -> None:
+    """Warn the file's collectors (`config_warning`), then fail at once with the file's line."""
+    line = f"子系统文件有误，请修正后再采集 (fix the file): {message}"
+    logging.getLogger(__name__).error("%s", line)
+    if path:
+        try:
+            from include.quality.warnings import config_warning
+
+            config_warning(Path(path), message)
+        except Exception as exc:  # the task still fails with the line; the warning is extra
+            logging.getLogger(__name__).warning("预警未能写入 (warning not stored): %s", exc)
+    raise AirflowFailException(line)
 
 
 _parsing = get_parsing_context().dag_id  # a task run only needs its own DAG built
@@ -89,7 +101,7 @@ for error in broken:
         PythonOperator(
             task_id="fix_the_subsystem_file",
             python_callable=broken_file,
-            op_kwargs={"message": str(error)},
+            op_kwargs={"message": str(error), "path": str(error.path)},
             retries=0,
         )
     globals()[dag_id] = dag

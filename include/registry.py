@@ -43,7 +43,7 @@ from pydantic_core import PydanticCustomError
 from connectors import auth as auth_methods
 from connectors import paginators
 from connectors import spec as api
-from include import settings
+from include import settings, yamlfile
 from include.rules.codes import names as code_set_names
 from include.rules.dates import is_date_format
 
@@ -1080,7 +1080,15 @@ def _one_line(path: Path, exc: ValidationError, data: Any) -> RegistryError:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlfile.load(path.read_text(encoding="utf-8"), path.name)
+    except yamlfile.DuplicateKeyError as exc:
+        raise RegistryError(
+            path,
+            f"line {exc.line}",
+            f"键 `{exc.key}` 重复，第 {exc.first_line} 行已有 (duplicate key '{exc.key}', "
+            f"first at line {exc.first_line})",
+            "同一层只保留一个：合并两处后删去另一个 (keep one: merge the two, delete the other)",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "?"

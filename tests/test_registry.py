@@ -202,3 +202,17 @@ def test_every_department_and_subsystem_error_is_one_bilingual_line(registry_cop
         _load(registry_copy)
     message = str(err.value)
     assert "不是合法的 5 段 cron" in message and "is not a valid 5-field cron" in message
+
+
+def test_a_key_given_twice_is_refused_with_file_line_and_key(registry_copy):
+    """PyYAML keeps the last of two equal keys without a word; the registry refuses them."""
+    path = registry_copy / "subsystems" / "academic.yml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    cron = lines.index('  cron: "30 1 * * *"\n')
+    lines.insert(cron + 2, '  cron: "0 2 * * *"\n')  # after timezone: a second schedule.cron
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(RegistryError) as err:
+        _load(registry_copy)
+    message = str(err.value)
+    assert f"academic.yml: line {cron + 3}: 键 `cron` 重复，第 {cron + 1} 行已有" in message
+    assert "\n" not in message and " — " in message

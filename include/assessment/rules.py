@@ -13,6 +13,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from include import yamlfile
+
 RULES_FILE = Path(__file__).with_name("rules.yml")
 CRITERIA = ("a", "b", "c", "d")
 
@@ -122,7 +124,9 @@ def load(path: Path | None = None) -> tuple[Rules, str, dict]:
     path = path or RULES_FILE
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        data = yamlfile.load(text, path.name)
+    except yamlfile.DuplicateKeyError as exc:
+        raise RulesError(str(exc)) from None
     except yaml.YAMLError as exc:
         raise RulesError(f"{path.name}: 不是合法的 YAML（{exc}）；请按注释中的格式改正") from None
     try:

@@ -20,10 +20,12 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import psycopg
 from psycopg.rows import dict_row
 
+from include import yamlfile
 from include.quality import catalog, people
 from include.registry import registry
 from include.warehouse import connection
@@ -64,12 +66,14 @@ def _open_or_update(conn, key: str, values: dict, result_id: int | None, days: i
         conn.execute(
             """
             update quality.warnings set last_seen_at = now(), last_result_id = %s,
-                severity = %s, detail = %s, failing_count = %s, sample_keys = %s,
+                severity = %s, detail = %s, advice = coalesce(%s, advice),
+                failing_count = %s, sample_keys = %s,
                 pull_ids = (select array(select distinct unnest(pull_ids || %s::bigint[])))
             where warning_id = %s
             """,
             [
-                result_id, values["severity"], values["detail"], values.get("failing_count"),
+                result_id, values["severity"], values["detail"], values.get("advice"),
+                values.get("failing_count"),
                 values.get("sample_keys", []), values.get("pull_ids", []), existing[0],
             ],
         )  # fmt: skip
@@ -216,14 +220,18 @@ def _resolve_key(conn, key: str, how: str) -> int | None:
     return row[0] if row else None
 
 
-def connection_warning(subsystem_id: str, conn_id: str, message: str | None) -> int | None:
-    """A subsystem's Airflow connection is missing or wrong (message), or works again (None).
+def connection_warning(
+    subsystem_id: str, conn_id: str, message: str | None, advice: str | None = None
+) -> int | None:
+    """A subsystem's link is broken (message: connection missing or wrong, credentials refused,
+    certificate failed, host unreachable), or works again (None).
 
     Opens (or refreshes) a data warning to the subsystem's collectors, or resolves it.
     """
     key = f"connection|{subsystem_id}|{conn_id}"
     with psycopg.connect(connection.warehouse_url()) as conn:
         if message is None:
+            _resolve_key(conn, f"config|{subsystem_id}", "子系统文件已改正，采集恢复")
             return _resolve_key(conn, key, f"连接 {conn_id} 已可用，采集恢复")
         name = registry().subsystems[subsystem_id].name_zh
         warning_id, _ = _open_or_update(
@@ -238,9 +246,62 @@ def connection_warning(subsystem_id: str, conn_id: str, message: str | None) -> 
                 "severity": "未通过",
                 "title": f"{name}：采集连接 {conn_id} 不可用，数据无法按时采集",
                 "detail": message,
-                "advice": "请信息中心在 Airflow 界面 管理 → 连接 中配置该连接后重新运行采集",
+                "advice": advice
+                or "请信息中心在 Airflow 界面 管理 → 连接 中配置该连接后重新运行采集",
                 "departments": people.departments(subsystem_id),
                 "recipients": people.warned(subsystem_id),
+            },
+            None,
+            escalate_after_days(),
+        )
+    return warning_id
+
+
+def config_warning(path: Path, message: str) -> int:
+    """A subsystem file the registry refuses (`message`: its one line): nothing of that
+    subsystem can be collected until it is fixed.
+
+    Told, as far as the broken file can still be read: its collectors with a mailbox and the
+    quality administrators of the managing departments it names; if it names none that can
+    be read, 质管办 (who hears the warnings nobody else owns). The Information Center, who
+    edits the file, sees the failed DAG in the Airflow UI. The first pull through after the
+    fix resolves it (`connection_warning(..., None)`).
+    """
+    reg = registry()
+    try:
+        data = yamlfile.load(path.read_text(encoding="utf-8"), path.name)
+    except Exception:  # unreadable is the finding itself; still warn
+        data = None
+    data = data if isinstance(data, dict) else {}
+    found = [
+        {"name": c["name"], "email": c["email"], "role": f"数据采集员（{c.get('role') or ''}）",
+         "department": c.get("department")}
+        for c in data.get("collectors") or []
+        if isinstance(c, dict) and all(isinstance(c.get(k), str) for k in ("name", "email"))
+    ]  # fmt: skip
+    managing = data.get("managing_departments")
+    managing = [managing] if isinstance(managing, str) else managing
+    depts = [d for d in managing or [] if isinstance(d, str) and d in reg.departments]
+    for dept in depts:
+        found += people.department_administrators(dept, reg)
+    name = data.get("name_zh") if isinstance(data.get("name_zh"), str) else path.stem
+    with psycopg.connect(connection.warehouse_url()) as conn:
+        warning_id, _ = _open_or_update(
+            conn,
+            f"config|{path.stem}",
+            {
+                "kind": "data",
+                "subsystem": path.stem,
+                "dataset": f"raw_{path.stem}",
+                "check_key": "config",
+                "principle": "即时性",
+                "severity": "未通过",
+                "title": f"{name}：子系统文件 {path.name} 有误，暂停采集",
+                "detail": message,
+                "advice": f"请信息中心按提示改正 connectors/subsystems/{path.name}，"
+                "运行 ./run registry check 确认后重新运行采集",
+                "departments": depts or [reg.quality_office],
+                "recipients": people.unique(found) or _qmo_people(),
             },
             None,
             escalate_after_days(),

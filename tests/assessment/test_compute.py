@@ -4,10 +4,11 @@ ranking, and a department with late pulls, open warnings and missing reports is 
 from __future__ import annotations
 
 import psycopg
+import pytest
 import yaml
 
 from include.assessment import compute
-from include.assessment.rules import RULES_FILE, load
+from include.assessment.rules import RULES_FILE, RulesError, load
 from tests.assessment.conftest import YEAR
 
 
@@ -306,3 +307,18 @@ def test_a_system_that_had_not_submitted_is_vetoed_with_evidence(college):
     assert r.total >= load()[0].pass_line  # above the line: barred by the veto alone
     lines = evidence_lines([f for f in a.facts if f.department == own])
     assert any("数据未按时报送：academic.students" in x and f"#{pull_id}" in x for x in lines)
+
+
+def test_an_indicator_with_two_curves_is_refused_with_line_and_key(tmp_path):
+    """A mis-edit once gave one indicator two `curve:` keys and PyYAML kept the second unnoticed."""
+    lines = RULES_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.lstrip().startswith("curve:"))
+    lines.insert(first + 1, lines[first].replace("curve:", "curve:  ", 1))
+    path = tmp_path / "rules.yml"
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(RulesError) as err:
+        load(path)
+    message = str(err.value)
+    line, again = first + 1, first + 2
+    assert message.startswith(f"rules.yml: 第 {again} 行: 键 `curve` 重复（第 {line} 行已有）")
+    assert "\n" not in message
