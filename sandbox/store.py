@@ -99,7 +99,7 @@ class View:
             if defect:
                 self.defects.append({"key": _served_key(key, defect), "truth_key": key, **defect})
         self.rows = Rows(keys, records, None)
-        self.index = {k: n for n, k in enumerate(keys)}
+        self._index: dict | None = None  # key -> row, built on the first get()
         self.spec = spec
         self._order: list | None = None
         self.conflict: Key | None = None  # the record served twice (second_version)
@@ -118,7 +118,7 @@ class View:
         records.insert(n + 1, {**record, field: value})
         self.ts.insert(n + 1, self.ts[n])
         self.rows = Rows(keys, records, None)
-        self.index = {k: i for i, k in enumerate(keys)}
+        self._index = None
         self._order = None
         self.conflict = key
         return key
@@ -130,7 +130,9 @@ class View:
         return Rows(self.rows.keys[i:j], self.rows.records[i:j], self.rows._frags[i:j])
 
     def get(self, key: Key) -> dict | None:
-        n = self.index.get(key)
+        if self._index is None:
+            self._index = {k: n for n, k in enumerate(self.rows.keys)}
+        n = self._index.get(key)
         return None if n is None else self.rows.records[n]
 
     def bounds(self, lo: int | None, hi: int | None) -> tuple[int, int]:
