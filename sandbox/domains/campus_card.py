@@ -2,7 +2,9 @@
 
 Transactions are the bulk of the college (about 5 per student per day), so they are not kept
 in the store: each day is generated on first use from (seed, day) and the running balances,
-and kept as one pre-serialised JSON blob per booking (入账) day that pages are sliced from.
+and kept column by column per booking (入账) day (about 34 bytes a row, in arrays), each row's
+JSON rendered when a page is served. A term of them fits in memory at five times the default
+scale (issue 14; figures in BENCHMARKS.md, "Sandbox memory").
 """
 
 from __future__ import annotations
