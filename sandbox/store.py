@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import copy
 import json
 from collections.abc import Callable, Sequence
 
@@ -105,30 +104,41 @@ class Store:
 
 
 class Served(Sequence):
-    """The served records of a compact table, built one at a time when asked for.
+    """The served records of a compact table, each built when asked for.
 
     A view used to hold every record as a dict for as long as the clock stood still; this
-    holds the stored tuples and applies the record faults on access (they are a fixed
-    property of each record, so every access gives the same record).
+    holds the stored tuples (rows ``lo..hi-1`` of ``rows``) and, for the few records a
+    record-level fault changed, the served record itself (``changed``, by row).
     """
 
-    def __init__(self, rows: list[tuple], keys: Sequence[Key], serve: Callable):
+    def __init__(self, rows: list[tuple], changed: dict[int, dict], lo: int = 0, hi=None):
         self.rows = rows
-        self.keys = keys
-        self.serve = serve
+        self.changed = changed
+        self.lo = lo
+        self.hi = len(rows) if hi is None else hi
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self.hi - self.lo
 
     def __getitem__(self, n):
         if isinstance(n, slice):
-            return Served(self.rows[n], self.keys[n], self.serve)
-        return self.serve(self.keys[n], unpack(self.rows[n]))
+            i, j, step = n.indices(len(self))
+            if step != 1:
+                raise ValueError("step slices are not supported")
+            return Served(self.rows, self.changed, self.lo + i, self.lo + max(i, j))
+        if n < 0:
+            n += len(self)
+        if not 0 <= n < len(self):
+            raise IndexError(n)
+        m = self.lo + n
+        served = self.changed.get(m)
+        return unpack(self.rows[m]) if served is None else served
 
     def __iter__(self):
-        serve = self.serve
-        for key, row in zip(self.keys, self.rows, strict=True):
-            yield serve(key, unpack(row))
+        rows, changed = self.rows, self.changed
+        for m in range(self.lo, self.hi):
+            served = changed.get(m)
+            yield unpack(rows[m]) if served is None else served
 
 
 class Rows:
@@ -178,19 +188,17 @@ class View:
             entries = sorted(table.rows.items(), key=lambda e: (e[1][0], sort_key(e[0])))
             self.ts = [row[0] for _, row in entries]
             keys = [k for k, _ in entries]
-            frozen = copy.copy(faults)  # rates as now, should they change while serving
-            frozen.rates = dict(faults.rates)
-            for key, row in entries if any(frozen.record_rates()) else ():
-                _, defect = frozen.apply(spec, vendor, key_text(key), unpack(row))
+            changed = {}
+            for n, (key, row) in enumerate(entries if any(faults.record_rates()) else ()):
+                record = unpack(row)
+                served, defect = faults.apply(spec, vendor, key_text(key), record)
+                if served is not record:
+                    changed[n] = served
                 if defect:
                     self.defects.append(
                         {"key": _served_key(key, defect), "truth_key": key, **defect}
                     )
-
-            def serve(key: Key, record: dict) -> dict:
-                return frozen.apply(spec, vendor, key_text(key), record)[0]
-
-            records = Served([row for _, row in entries], keys, serve)
+            records = Served([row for _, row in entries], changed)
         else:
             entries = sorted(table.items(), key=lambda e: (e[1][0], sort_key(e[0])))
             self.ts = [ts for _, (ts, _) in entries]
