@@ -1,7 +1,8 @@
 """The sandbox over HTTP: 14 vendor APIs under /<subsystem>/ and the admin API under /_admin/.
 
 Standard-library ``ThreadingHTTPServer`` with HTTP/1.1 keep-alive: no extra dependency, and
-fast enough because pages are sliced from pre-serialised rows.
+fast enough because pages are joined from each row's JSON, rendered once per row (card
+transactions: rendered from their columns per page).
 """
 
 from __future__ import annotations

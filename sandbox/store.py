@@ -25,6 +25,60 @@ def sort_key(key: Key) -> int | str:
     return key if isinstance(key, int) else key_text(key)
 
 
+class Table:
+    """One resource's current records: ``{key: (cursor_ts, record)}`` to its users.
+
+    Kept compact (issue 14): per record one tuple ``(ts, field names, *values)`` instead of
+    a dict, the field-name tuple shared by every record of the same shape. A dict of ten
+    fields costs about 650 bytes before its values, the tuple about 150. Reading a record
+    builds a fresh dict in the stored field order, so the JSON served is the same; callers
+    copy before they change a record and ``put`` it back, as they always did.
+    """
+
+    __slots__ = ("rows", "shapes")
+
+    def __init__(self) -> None:
+        self.rows: dict[Key, tuple] = {}
+        self.shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def __setitem__(self, key: Key, value: tuple[int, dict]) -> None:
+        ts, record = value
+        names = tuple(record)
+        names = self.shapes.setdefault(names, names)
+        self.rows[key] = (ts, names, *record.values())
+
+    def __getitem__(self, key: Key) -> tuple[int, dict]:
+        row = self.rows[key]
+        return row[0], unpack(row)
+
+    def get(self, key: Key, default=None):
+        row = self.rows.get(key)
+        return default if row is None else (row[0], unpack(row))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def keys(self):
+        return self.rows.keys()
+
+    def values(self):
+        return ((row[0], unpack(row)) for row in self.rows.values())
+
+    def items(self):
+        return ((key, (row[0], unpack(row))) for key, row in self.rows.items())
+
+
+def unpack(row: tuple) -> dict:
+    """The record of a compact table row, as a new dict."""
+    return dict(zip(row[1], row[2:], strict=True))
+
+
 class Store:
     """Latest version of every record: {(subsystem, resource): {key: (cursor_ts, record)}}.
 
@@ -33,17 +87,58 @@ class Store:
     """
 
     def __init__(self) -> None:
-        self.tables: dict[tuple[str, str], dict[Key, tuple[int, dict]]] = {}
+        self.tables: dict[tuple[str, str], Table] = {}
 
     def put(self, spec: Spec, key: Key, ts: int, record: dict) -> None:
-        self.tables.setdefault(spec.name, {})[key] = (ts, record)
+        self.table(spec)[key] = (ts, record)
 
     def get(self, spec: Spec, key: Key) -> dict | None:
         row = self.tables.get(spec.name, {}).get(key)
         return row[1] if row else None
 
-    def table(self, spec: Spec) -> dict[Key, tuple[int, dict]]:
-        return self.tables.setdefault(spec.name, {})
+    def table(self, spec: Spec) -> Table:
+        table = self.tables.get(spec.name)
+        if table is None:
+            table = self.tables[spec.name] = Table()
+        return table
+
+
+class Served(Sequence):
+    """The served records of a compact table, each built when asked for.
+
+    A view used to hold every record as a dict for as long as the clock stood still; this
+    holds the stored tuples (rows ``lo..hi-1`` of ``rows``) and, for the few records a
+    record-level fault changed, the served record itself (``changed``, by row).
+    """
+
+    def __init__(self, rows: list[tuple], changed: dict[int, dict], lo: int = 0, hi=None):
+        self.rows = rows
+        self.changed = changed
+        self.lo = lo
+        self.hi = len(rows) if hi is None else hi
+
+    def __len__(self) -> int:
+        return self.hi - self.lo
+
+    def __getitem__(self, n):
+        if isinstance(n, slice):
+            i, j, step = n.indices(len(self))
+            if step != 1:
+                raise ValueError("step slices are not supported")
+            return Served(self.rows, self.changed, self.lo + i, self.lo + max(i, j))
+        if n < 0:
+            n += len(self)
+        if not 0 <= n < len(self):
+            raise IndexError(n)
+        m = self.lo + n
+        served = self.changed.get(m)
+        return unpack(self.rows[m]) if served is None else served
+
+    def __iter__(self):
+        rows, changed = self.rows, self.changed
+        for m in range(self.lo, self.hi):
+            served = changed.get(m)
+            yield unpack(rows[m]) if served is None else served
 
 
 class Rows:
@@ -88,18 +183,36 @@ class View:
     """One resource as served now: sorted by (cursor, key), record faults applied."""
 
     def __init__(self, spec: Spec, vendor: Vendor, table: dict, faults: Faults):
-        entries = sorted(table.items(), key=lambda e: (e[1][0], sort_key(e[0])))
-        self.ts = [ts for _, (ts, _) in entries]
-        keys = [k for k, _ in entries]
-        records = []
         self.defects = []
-        for key, (_, record) in entries:
-            served, defect = faults.apply(spec, vendor, key_text(key), record)
-            records.append(served)
-            if defect:
-                self.defects.append({"key": _served_key(key, defect), "truth_key": key, **defect})
+        if isinstance(table, Table):
+            entries = sorted(table.rows.items(), key=lambda e: (e[1][0], sort_key(e[0])))
+            self.ts = [row[0] for _, row in entries]
+            keys = [k for k, _ in entries]
+            changed = {}
+            for n, (key, row) in enumerate(entries if any(faults.record_rates()) else ()):
+                record = unpack(row)
+                served, defect = faults.apply(spec, vendor, key_text(key), record)
+                if served is not record:
+                    changed[n] = served
+                if defect:
+                    self.defects.append(
+                        {"key": _served_key(key, defect), "truth_key": key, **defect}
+                    )
+            records = Served([row for _, row in entries], changed)
+        else:
+            entries = sorted(table.items(), key=lambda e: (e[1][0], sort_key(e[0])))
+            self.ts = [ts for _, (ts, _) in entries]
+            keys = [k for k, _ in entries]
+            records = []
+            for key, (_, record) in entries:
+                served, defect = faults.apply(spec, vendor, key_text(key), record)
+                records.append(served)
+                if defect:
+                    self.defects.append(
+                        {"key": _served_key(key, defect), "truth_key": key, **defect}
+                    )
         self.rows = Rows(keys, records, None)
-        self.index = {k: n for n, k in enumerate(keys)}
+        self._index: dict | None = None  # key -> row, built on the first get()
         self.spec = spec
         self._order: list | None = None
         self.conflict: Key | None = None  # the record served twice (second_version)
@@ -118,7 +231,7 @@ class View:
         records.insert(n + 1, {**record, field: value})
         self.ts.insert(n + 1, self.ts[n])
         self.rows = Rows(keys, records, None)
-        self.index = {k: i for i, k in enumerate(keys)}
+        self._index = None
         self._order = None
         self.conflict = key
         return key
@@ -130,7 +243,9 @@ class View:
         return Rows(self.rows.keys[i:j], self.rows.records[i:j], self.rows._frags[i:j])
 
     def get(self, key: Key) -> dict | None:
-        n = self.index.get(key)
+        if self._index is None:
+            self._index = {k: n for n, k in enumerate(self.rows.keys)}
+        n = self._index.get(key)
         return None if n is None else self.rows.records[n]
 
     def bounds(self, lo: int | None, hi: int | None) -> tuple[int, int]:

@@ -2,7 +2,9 @@
 
 Transactions are the bulk of the college (about 5 per student per day), so they are not kept
 in the store: each day is generated on first use from (seed, day) and the running balances,
-and kept as one pre-serialised JSON blob per booking (入账) day that pages are sliced from.
+and kept column by column per booking (入账) day (about 34 bytes a row, in arrays), each row's
+JSON rendered when a page is served. A term of them fits in memory at five times the default
+scale (issue 14; figures in BENCHMARKS.md, "Sandbox memory").
 """
 
 from __future__ import annotations
@@ -134,23 +136,129 @@ def random_terminal_serial(seed: int):
     return serial
 
 
-class DayBlob:
-    """The transactions booked on one day, pre-serialised in API order."""
+class Renderer:
+    """What a day's columns point into, and the JSON of one transaction from its columns."""
 
-    def __init__(self, rows: list[tuple[int, str, bytes]], last: dict, defects: list):
-        self.ts = array("q", (r[0] for r in rows))
-        self.keys = [r[1] for r in rows]
-        self.offsets = array("q", [0])
-        parts = []
-        for _, _, frag in rows:
-            parts.append(frag)
-            self.offsets.append(self.offsets[-1] + len(frag) + 1)
-        self.blob = b",".join(parts) + (b"," if parts else b"")
-        self.last = last
-        self.defects = defects
+    def __init__(self, seed: int, cards: list[tuple[str, str, str]]):
+        self.cards = cards  # (AccNum, CardNo, StuEmpNo) per account index
+        self.places: list[tuple[str, str, str, str]] = []  # (TranCode, TermNo, MercAcc, OffLine)
+        self.place_index: dict[tuple[str, str, str, str], int] = {}
+        self.compact = Compact()
+        self.terminal = random_terminal_serial(seed)
+
+    def place(self, code: str, term: str, merc: str, offline: str) -> int:
+        value = (code, term, merc, offline)
+        n = self.place_index.get(value)
+        if n is None:
+            n = self.place_index[value] = len(self.places)
+            self.places.append(value)
+        return n
+
+    def values(
+        self, back: str, who: int, place: int, amount: int, bal: int, when: int, booked: int
+    ):
+        acc, card, stu_emp = self.cards[who]
+        code, term, merc, offline = self.places[place]
+        compact = self.compact
+        return (
+            back,
+            self.terminal(back),
+            acc,
+            card,
+            stu_emp,
+            code,
+            TRAN_NAME[code],
+            amount,
+            bal,
+            compact(when),
+            compact(booked),
+            term,
+            merc,
+            offline,
+        )
+
+
+class DayBlob:
+    """The transactions booked on one day, in API order, kept column by column.
+
+    A day at the default scale is about 42,000 rows; as JSON (what this class held until
+    issue 14) that is about 290 bytes a row, kept for the life of the process. Here a row is
+    34 bytes of arrays pointing into the shared `Renderer`, and its JSON is rendered from
+    them when served (the same ``TEMPLATE``, so the same bytes). Rows a record-level fault
+    changed keep their served JSON in ``overrides``. ``Renderer.values`` is the same mapping
+    for the fault path at booking time.
+    """
+
+    def __init__(self, render: Renderer):
+        self.render = render
+        self.ts = array("q")  # EffectTime (booking), epoch s: the cursor
+        self.backs = array("q")  # BackJnl as a number (15 digits, no leading zero)
+        self.who = array("i")  # account index into render.cards
+        self.place = array("H")  # (TranCode, TermNo, MercAcc, OffLine) index
+        self.amount = array("i")
+        self.bal = array("i")
+        self.lag = array("i")  # EffectTime - JnDateTime, seconds
+        self.overrides: dict[int, str] = {}  # row -> its served JSON
+        self.defects: list[dict] = []
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def add(self, booked: int, back: str, who: int, place: int, amount: int, bal: int, when: int):
+        self.ts.append(booked)
+        self.backs.append(int(back))
+        self.who.append(who)
+        self.place.append(place)
+        self.amount.append(amount)
+        self.bal.append(bal)
+        self.lag.append(booked - when)
+
+    def keys(self, i: int, j: int) -> list[str]:
+        return [str(b) for b in self.backs[i:j]]
 
     def slice(self, i: int, j: int) -> bytes:
-        return self.blob[self.offsets[i] : self.offsets[j] - 1] if j > i else b""
+        """Rows ``i..j-1`` as comma-joined JSON: the hot path of serving transactions."""
+        r = self.render
+        cards, places, compact, terminal = r.cards, r.places, r.compact, r.terminal
+        ts, backs, who, place, amount, bal, lag = (
+            self.ts,
+            self.backs,
+            self.who,
+            self.place,
+            self.amount,
+            self.bal,
+            self.lag,
+        )
+        overrides = self.overrides
+        out = []
+        for n in range(i, j):
+            if n in overrides:
+                out.append(overrides[n])
+                continue
+            back = str(backs[n])
+            acc, card, stu_emp = cards[who[n]]
+            code, term, merc, offline = places[place[n]]
+            booked = ts[n]
+            out.append(
+                TEMPLATE
+                % (
+                    back,
+                    terminal(back),
+                    acc,
+                    card,
+                    stu_emp,
+                    code,
+                    TRAN_NAME[code],
+                    amount[n],
+                    bal[n],
+                    compact(booked - lag[n]),
+                    compact(booked),
+                    term,
+                    merc,
+                    offline,
+                )
+            )
+        return ",".join(out).encode()
 
 
 class ChainRows(Rows):
@@ -178,14 +286,14 @@ class ChainRows(Rows):
         return b",".join(blob.slice(a, b) for blob, a, b in self._parts(max(i, 0), j))
 
     def key_slice(self, i: int, j: int) -> list:
-        return [k for blob, a, b in self._parts(i, j) for k in blob.keys[a:b]]
+        return [k for blob, a, b in self._parts(i, j) for k in blob.keys(a, b)]
 
     def items(self, i: int = 0, j: int | None = None) -> list:
         j = self.length if j is None else j
         out = []
         for blob, a, b in self._parts(i, j):
             records = json.loads(b"[" + blob.slice(a, b) + b"]")
-            out += zip(blob.keys[a:b], records, strict=True)
+            out += zip(blob.keys(a, b), records, strict=True)
         return out
 
     def filter(self, keep):
@@ -204,7 +312,7 @@ class TransactionView:
             if (hi is not None and start >= hi) or (lo is not None and start + DAY <= lo):
                 continue
             i = 0 if lo is None else bisect.bisect_left(blob.ts, lo)
-            j = len(blob.keys) if hi is None else bisect.bisect_left(blob.ts, hi)
+            j = len(blob) if hi is None else bisect.bisect_left(blob.ts, hi)
             segments.append((blob, i, j))
         return ChainRows(segments)
 
@@ -301,7 +409,14 @@ class CampusCard(Domain):
         self.balance = {p.acc_num: accounts[p.acc_num][1]["CardBalance"] for p, _, _ in self.people}
         self.pending: dict[dt.date, list] = {}  # booking day -> offline rows waiting to upload
         self.blobs: dict[dt.date, DayBlob] = {}
+        self.latest: dict[str, tuple[int, int]] = {}  # AccNum -> (last booking, CardBalance)
         self.fault_key = None
+        cards = []
+        for person, _, _ in self.people:
+            stu_emp = person.pid if person.acc_num not in self.unmapped else ""
+            cards.append((person.acc_num, person.card_no, stu_emp))
+        self.render = Renderer(self.seed, cards)
+        self.who = {acc: n for n, (acc, _, _) in enumerate(cards)}
 
     def _occur(self, d: dt.date) -> None:
         """Generate the transactions that happen on ``d``; file them under their booking day.
@@ -407,45 +522,32 @@ class CampusCard(Domain):
     def _book(self, rows: list[tuple], faults) -> DayBlob:
         spec = self.spec["transactions"]
         clean = not any(faults.record_rates())
-        compact = Compact()
-        served, last, defects = [], {}, []
-        terminal = random_terminal_serial(self.seed)
-        for booked, back, acc, person, code, amount, bal, when, term, merc, offline in rows:
-            stu_emp = person.pid if person.acc_num not in self.unmapped else ""
-            values = (
-                back,
-                terminal(back),
-                acc,
-                person.card_no,
-                stu_emp,
-                code,
-                TRAN_NAME[code],
-                amount,
-                bal,
-                compact(when),
-                compact(booked),
-                term,
-                merc,
-                offline,
-            )
+        render, who, latest = self.render, self.who, self.latest
+        blob = DayBlob(render)
+        for n, (booked, back, acc, _, code, amount, bal, when, term, merc, offline) in enumerate(
+            rows
+        ):
+            place = render.place(code, term, merc, offline)
+            blob.add(booked, back, who[acc], place, amount, bal, when)
+            latest[acc] = (booked, bal)
             if clean:
-                frag = (TEMPLATE % values).encode()
-            else:
-                record, defect = faults.apply(
-                    spec, self.vendor, back, dict(zip(spec.fields, values, strict=True))
+                continue
+            values = render.values(back, who[acc], place, amount, bal, when, booked)
+            record, defect = faults.apply(
+                spec, self.vendor, back, dict(zip(spec.fields, values, strict=True))
+            )
+            if defect:
+                blob.defects.append(
+                    {
+                        "key": None if defect["defect_class"] == "missing_key" else back,
+                        "truth_key": back,
+                        **defect,
+                    }
                 )
-                if defect:
-                    defects.append(
-                        {
-                            "key": None if defect["defect_class"] == "missing_key" else back,
-                            "truth_key": back,
-                            **defect,
-                        }
-                    )
-                frag = dumps(record)
-            served.append((booked, back, frag))
-            last[acc] = (booked, bal)
-        return DayBlob(served, last, defects)
+            served = dumps(record).decode()
+            if served != TEMPLATE % values:
+                blob.overrides[n] = served
+        return blob
 
     def custom_view(self, spec: Spec, sandbox):
         if spec.resource == "merchants":
@@ -454,9 +556,7 @@ class CampusCard(Domain):
         days = sorted(self.blobs.items())
         if spec.resource == "transactions":
             return TransactionView(days)
-        latest: dict[str, tuple[int, int]] = {}
-        for _, blob in days:
-            latest.update(blob.last)
+        latest = self.latest
         table = {}
         for acc, (ts, record) in self.table("accounts").items():
             if acc in latest and latest[acc][0] > ts:
