@@ -8,6 +8,12 @@ A list-ids-then-get resource (`detail:`) pulled incrementally gets only the ids 
 whose landed version is not final (`detail.final`); its run-log row says how many ids were
 listed and how many were skipped as final (listed = fetched + skipped_final).
 
+A source restored from a backup (its clock back) is noticed by the incremental pull that sees
+nothing at or after the stored high-water mark: the run log notes it and the resource is read
+whole at once, the mark reset to the source's own. A pull killed or cut off from the warehouse
+is closed by the next pull of its resource (`Landing.close_interrupted`); a warehouse that is
+down or goes away is one Chinese `CollectError` naming it.
+
 Fetching and loading overlap: a producer thread walks the API into a bounded queue while this
 thread validates and COPYs, so the slower side sets the pace. Returns the run-log row.
 
@@ -159,7 +165,7 @@ def collect(
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             mark = None
-            if mode == "incremental" and since is None and res.cursor is not None:
+            if mode == "incremental" and since is None and until is None and res.cursor:
                 mark = stored_cursor(conn, spec.subsystem, res.name)
             result, landing = _pull(conn, client, spec, res, title, mode, since, until, dag_id,
                                     run_id, pull)  # fmt: skip
@@ -181,7 +187,7 @@ def collect(
                 )  # fmt: skip
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        which = f"拉取 {pull[0]} " if pull[0] else ""
+        which = f"拉取 {pull[0]} " if pull[0] else "拉取"
         raise CollectError(
             f"数据仓库连接失败或中断：{title}（{subsystem_id}）.{resource} 的{which}未完成"
             f"（{warehouse.shown(url)}：{reason}）；请确认数据仓库已启动（./run db status，"

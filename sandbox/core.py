@@ -86,7 +86,14 @@ class Sandbox:
             self._invalidate()
 
     def backup(self) -> dict:
-        """Keep a copy of the college as it is now, for `restore` (one backup at a time)."""
+        """Keep a copy of the college as it is now, for `restore` (one backup at a time).
+
+        Every view is built first: card transactions are generated on first use, and what the
+        backup holds must not be generated again after a restore (from the other branch).
+        Switching record faults after a restore regenerates them (from the new branch) all the
+        same: set the faults before the backup.
+        """
+        self.warm()
         with self._lock:
             self._backup = copy.deepcopy((self.college, self._ctx, self.domains, self._next_day))
         return self.health()
