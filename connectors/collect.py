@@ -182,7 +182,7 @@ def collect(
                 _note(conn, result, note)
                 result, landing = _pull(
                     conn, client, spec, res, title, "full", None, until, dag_id, run_id, pull,
-                    note=f"源系统游标回退后的全量重读（由拉取 {result['pull_id']} 发现）；源系统"
+                    reread=f"源系统游标回退后的全量重读（由拉取 {result['pull_id']} 发现）；源系统"
                     "已不再提供的记录（恢复前的数据）在原始层保留为历史版本",
                 )  # fmt: skip
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
@@ -197,8 +197,9 @@ def collect(
     return result
 
 
-def _pull(conn, client, spec, res, title, mode, since, until, dag_id, run_id, pull, note=None):
-    """One pull on an open connection: (its run-log row, its Landing)."""
+def _pull(conn, client, spec, res, title, mode, since, until, dag_id, run_id, pull, reread=None):
+    """One pull on an open connection: (its run-log row, its Landing). `reread`: the note of a
+    full re-read after the source went back (its high-water mark replaces the stored one)."""
     landing = Landing(conn, spec, res, title=title)
     landing.ensure_table()
     mode, window = plan_window(conn, spec, res, mode, since, until)
@@ -225,7 +226,17 @@ def _pull(conn, client, spec, res, title, mode, since, until, dag_id, run_id, pu
                 f"{spec.subsystem}.{res.name} pull {landing.pull_id} failed: {error}"
             ) from exc
         raise
-    result = landing.finish("success", note=note, reset=note is not None)
+    notes = [reread] if reread else []
+    if extractor.unreachable:  # not silent: the parents' own pulls rejected those records
+        which = "、".join(
+            f"{parent} 有 {len(recs)} 条记录缺少 {field}"
+            for (parent, field), recs in sorted(extractor.unreachable.items())
+        )
+        notes.append(
+            f"父资源 {which}，无法按其获取其下的记录（这些父记录已在其自身的拉取中拒收）；"
+            "源系统补全后，之后的拉取（早于回看窗口的由定期全量重读）补齐"
+        )
+    result = landing.finish("success", note="；".join(notes) or None, reset=reread is not None)
     result["relisted"] = extractor.passes
     return result, landing
 

@@ -12,6 +12,7 @@ explains what happened, and the next ordinary (incremental) pull recovers on its
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -121,6 +122,37 @@ def test_each_record_fault_alone_lands_the_truth_and_rejects_the_bad(
                 assert sum(1 for p in got.values() if set(p) & set(DRIFT_FIELD.values())) == len(
                     drifted
                 )
+    finally:
+        campus.faults()
+
+
+def test_children_of_a_parent_without_its_key_are_explained_in_the_run_log(campus, warehouse_url):
+    """DingTalk attendance is asked per user id (users per department id): a parent the source
+    lists without its id (rejected in its own pull) makes what is under it unaskable. Not
+    silent: the pull's note says how many, and everything askable lands exactly."""
+    url = fresh_database(warehouse_url, "faults_parents")
+    campus.faults(malformed=0.2)
+    try:
+        creds = campus.credentials("dingtalk")
+        result = collect("dingtalk", "attendance", "full", credentials=creds, db_url=url,
+                         client_options=QUICK)  # fmt: skip
+        collect("dingtalk", "users", credentials=creds, db_url=url, client_options=QUICK)
+        sb = campus.sandbox
+        assert re.search(r"users 有 \d+ 条记录缺少 userid", result["note"]), result["note"]
+        with psycopg.connect(url) as conn:
+            got = latest_payloads(conn, "dingtalk", "attendance")
+            listed_users = set(latest_payloads(conn, "dingtalk", "users")) | {
+                k
+                for (k,) in conn.execute(  # rejected for another defect, but with their id
+                    "select source_key from landing.rejects where resource = 'users'"
+                    " and source_key is not null"
+                )
+            }
+        truth = sb.truth("dingtalk", "attendance")
+        defective = {key_text(d["truth_key"]) for d in sb.defects("dingtalk", "attendance")}
+        askable = {key_text(k) for k, r in truth.items() if r.get("userId") in listed_users}
+        assert len(askable) < len(truth)  # some attendance really was out of reach
+        assert set(got) == askable - defective  # and all the rest landed, exactly
     finally:
         campus.faults()
 
