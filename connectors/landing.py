@@ -149,14 +149,14 @@ class Landing:
         row = self.conn.execute(
             "insert into landing.run_log (subsystem, resource, dag_id, run_id, mode,"
             " window_start, window_end, status) values (%s, %s, %s, %s, %s, %s, %s, 'running')"
-            " returning pull_id, started_at",
+            # the row becomes visible with its lock already held (close_interrupted)
+            f" returning pull_id, started_at, pg_advisory_lock({PULL_LOCK}, pull_id::int)",
             [self.spec.subsystem, self.res.name, dag_id, run_id, mode,
              window[0] if window else None, window[1] if window else None],
         ).fetchone()  # fmt: skip
-        self.pull_id, self.started_at = row
-        # held by this session until it ends: a 'running' row whose lock nobody holds belongs to
-        # a pull that cannot finish any more (close_interrupted)
-        self.conn.execute("select pg_advisory_lock(%s, %s)", [PULL_LOCK, self.pull_id])
+        # the lock is held by this session until it ends: a 'running' row whose lock nobody
+        # holds belongs to a pull that cannot finish any more (close_interrupted)
+        self.pull_id, self.started_at, _ = row
         self.cursor_until = window[1] if window else None
         return self.pull_id
 
