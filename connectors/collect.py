@@ -8,6 +8,12 @@ A list-ids-then-get resource (`detail:`) pulled incrementally gets only the ids 
 whose landed version is not final (`detail.final`); its run-log row says how many ids were
 listed and how many were skipped as final (listed = fetched + skipped_final).
 
+A source restored from a backup (its clock back) is noticed by the incremental pull that sees
+nothing at or after the stored high-water mark: the run log notes it and the resource is read
+whole at once, the mark reset to the source's own. A pull killed or cut off from the warehouse
+is closed by the next pull of its resource (`Landing.close_interrupted`); a warehouse that is
+down or goes away is one Chinese `CollectError` naming it.
+
 Fetching and loading overlap: a producer thread walks the API into a bounded queue while this
 thread validates and COPYs, so the slower side sets the pace. Returns the run-log row.
 
@@ -161,37 +167,104 @@ def collect(
     res = spec.resources[resource]
     client = Client(spec, credentials or credentials_for(spec.connection), **(client_options or {}))
     title = registry().subsystems[subsystem_id].name_zh
-    with psycopg.connect(db_url or warehouse.warehouse_url(), autocommit=True) as conn:
-        landing = Landing(conn, spec, res, title=title)
-        landing.ensure_table()
-        mode, window = plan_window(conn, spec, res, mode, since, until)
-        landing.start(mode, window, dag_id, run_id)
-        # incremental: a listed id whose landed version is final is not fetched again (the
-        # periodic full re-read, schedule.full_cron, still reads it)
-        skip = landing.final_keys() if mode == "incremental" else frozenset()
-        extractor = Extractor(client, spec, landing.validator.key, skip)
-        try:
-            _pump(extractor.pages(res, window), landing)
-        except NotSubmitted as exc:
-            landing.flush()
-            landing.finish("not_submitted", exc.message[:4000])
-            raise NotSubmittedError(str(exc), exc.message, landing.pull_id) from None
-        except BaseException as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            try:  # what was fetched before the failure is still landed
-                landing.flush()
-            except Exception:
-                landing.abort()
-            result = landing.finish("failed", error[:4000])
-            if isinstance(exc, Exception):
-                raise CollectError(
-                    f"{subsystem_id}.{resource} pull {landing.pull_id} failed: {error}"
-                ) from exc
-            raise
-        result = landing.finish("success")
+    url = db_url or warehouse.warehouse_url()
+    pull = [None]  # the pull under way, for the message if the warehouse goes away
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            mark = None
+            if mode == "incremental" and since is None and until is None and res.cursor:
+                mark = stored_cursor(conn, spec.subsystem, res.name)
+            result, landing = _pull(conn, client, spec, res, title, mode, since, until, dag_id,
+                                    run_id, pull)  # fmt: skip
+            if mark is not None and _went_back(landing, mark, result):
+                # the source went back in time (restored from a backup): what it made since
+                # has cursor values below our high-water mark, which an incremental window
+                # would never ask for; read it whole and reset the mark to what it has now
+                seen = result["cursor_after"] or "无"
+                note = (
+                    f"源系统游标回退：本次增量拉取未见到游标 ≥ 已存高水位 {mark.isoformat()} 的"
+                    f"记录（本次所见最大 {seen}），源系统可能从备份恢复或时钟回拨；已自动改为"
+                    "全量重读，高水位以重读结果为准"
+                )
+                _note(conn, result, note)
+                result, landing = _pull(
+                    conn, client, spec, res, title, "full", None, until, dag_id, run_id, pull,
+                    reread=f"源系统游标回退后的全量重读（由拉取 {result['pull_id']} 发现）；源系统"
+                    "已不再提供的记录（恢复前的数据）在原始层保留为历史版本",
+                )  # fmt: skip
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        which = f"拉取 {pull[0]} " if pull[0] else "拉取"
+        raise CollectError(
+            f"数据仓库连接失败或中断：{title}（{subsystem_id}）.{resource} 的{which}未完成"
+            f"（{warehouse.shown(url)}：{reason}）；请确认数据仓库已启动（./run db status，"
+            "./run db start）后重跑，已提交的部分保留，下次拉取自动补齐并去重"
+        ) from None
     result["client"] = client.stats.as_dict()
-    result["relisted"] = extractor.passes
     return result
+
+
+def _pull(conn, client, spec, res, title, mode, since, until, dag_id, run_id, pull, reread=None):
+    """One pull on an open connection: (its run-log row, its Landing). `reread`: the note of a
+    full re-read after the source went back (its high-water mark replaces the stored one)."""
+    landing = Landing(conn, spec, res, title=title)
+    landing.ensure_table()
+    mode, window = plan_window(conn, spec, res, mode, since, until)
+    pull[0] = landing.start(mode, window, dag_id, run_id)
+    # incremental: a listed id whose landed version is final is not fetched again (the
+    # periodic full re-read, schedule.full_cron, still reads it)
+    skip = landing.final_keys() if mode == "incremental" else frozenset()
+    extractor = Extractor(client, spec, landing.validator.key, skip)
+    try:
+        _pump(extractor.pages(res, window), landing)
+    except NotSubmitted as exc:
+        landing.flush()
+        landing.finish("not_submitted", exc.message[:4000])
+        raise NotSubmittedError(str(exc), exc.message, landing.pull_id) from None
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        try:  # what was fetched before the failure is still landed
+            landing.flush()
+        except Exception:
+            landing.abort()
+        landing.finish("failed", error[:4000])
+        if isinstance(exc, Exception):
+            raise CollectError(
+                f"{spec.subsystem}.{res.name} pull {landing.pull_id} failed: {error}"
+            ) from exc
+        raise
+    notes = [reread] if reread else []
+    if extractor.unreachable:  # not silent: the parents' own pulls rejected those records
+        which = "、".join(
+            f"{parent} 有 {len(recs)} 条记录缺少 {field}"
+            for (parent, field), recs in sorted(extractor.unreachable.items())
+        )
+        notes.append(
+            f"父资源 {which}，无法按其获取其下的记录（这些父记录已在其自身的拉取中拒收）；"
+            "源系统补全后，之后的拉取（早于回看窗口的由定期全量重读）补齐"
+        )
+    result = landing.finish("success", note="；".join(notes) or None, reset=reread is not None)
+    result["relisted"] = extractor.passes
+    return result, landing
+
+
+def _went_back(landing: Landing, mark: datetime, result: dict) -> bool:
+    """True when an incremental pull saw nothing at or after the stored high-water mark.
+
+    The window starts at the mark (`>=`, minus the lookback), so a source that only moves
+    forward serves the record that set it again, or that record's later version. Nothing
+    there means the source has lost it: restored from a backup, its clock set back. Not
+    decided for a pull that skipped listed ids as final (the mark's record may be among them).
+    """
+    if result["status"] != "success" or result["skipped_final"]:
+        return False
+    return landing.cursor_max is None or landing.cursor_max < mark
+
+
+def _note(conn: psycopg.Connection, result: dict, note: str) -> None:
+    conn.execute("update landing.run_log set note = %s where pull_id = %s",
+                 [note, result["pull_id"]])  # fmt: skip
+    result["note"] = note
 
 
 def _pump(pages, landing: Landing) -> None:

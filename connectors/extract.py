@@ -79,6 +79,7 @@ class Extractor:
         self.client, self.spec, self.identity = client, spec, identity
         self.skip = skip  # source keys of a detail resource not to get again (final versions)
         self.passes = 0  # listings re-read because of page drift
+        self.unreachable: dict[tuple, set] = {}  # (parent, field) → records listed without it
         self.listings = 0
 
     def pages(self, res: Resource, window: tuple[datetime, datetime] | None) -> Iterator[Page]:
@@ -127,6 +128,9 @@ class Extractor:
             for rec in page.records:
                 if isinstance(rec, dict) and rec.get(fe.field) not in (None, ""):
                     yield rec[fe.field]
+                else:  # once each, however often overlapping pages serve it
+                    missing = self.unreachable.setdefault((fe.resource, fe.field), set())
+                    missing.add(json.dumps(rec, sort_keys=True, default=str))
 
     def _listing(self, res: Resource, params: dict) -> Iterator[Page]:
         if res.recurse is None:

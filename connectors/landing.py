@@ -31,10 +31,12 @@ from include.rules.dates import date_parser, is_lexical
 
 RAW_COLUMNS = ("pull_id", "fetched_at", "source_key", "payload_hash", "payload")
 TEMP = "_landing_batch"
+# advisory-lock class of a pull in progress (the second key is its pull_id)
+PULL_LOCK = 2026_0915
 RUN_LOG = (
     "pull_id", "subsystem", "resource", "dag_id", "run_id", "mode", "window_start",
     "window_end", "fetched", "landed", "duplicates", "rejected", "listed", "skipped_final",
-    "started_at", "finished_at", "status", "error", "cursor_after",
+    "started_at", "finished_at", "status", "error", "cursor_after", "note",
 )  # fmt: skip
 REJECT_COLUMNS = (
     "pull_id", "subsystem", "resource", "source_key", "reason_code", "field", "reason",
@@ -143,34 +145,90 @@ class Landing:
 
     # -- the run log ----------------------------------------------------------------------
     def start(self, mode: str, window: tuple | None, dag_id: str | None, run_id: str | None) -> int:
+        self.close_interrupted()
         row = self.conn.execute(
             "insert into landing.run_log (subsystem, resource, dag_id, run_id, mode,"
             " window_start, window_end, status) values (%s, %s, %s, %s, %s, %s, %s, 'running')"
-            " returning pull_id, started_at",
+            # the row becomes visible with its lock already held (close_interrupted)
+            f" returning pull_id, started_at, pg_advisory_lock({PULL_LOCK}, pull_id::int)",
             [self.spec.subsystem, self.res.name, dag_id, run_id, mode,
              window[0] if window else None, window[1] if window else None],
         ).fetchone()  # fmt: skip
-        self.pull_id, self.started_at = row
+        # the lock is held by this session until it ends: a 'running' row whose lock nobody
+        # holds belongs to a pull that cannot finish any more (close_interrupted)
+        self.pull_id, self.started_at, _ = row
         self.cursor_until = window[1] if window else None
         return self.pull_id
 
-    def finish(self, status: str, error: str | None = None) -> dict:
+    def close_interrupted(self) -> list[int]:
+        """Mark this resource's pulls that stopped without finishing as failed, with counts.
+
+        A pull killed mid-run (SIGKILL, a lost worker) or cut off from the warehouse (a restart)
+        never reaches `finish`: its row would say 'running' for ever. Its session-level advisory
+        lock died with its session, which is how such a row is told from a pull still running.
+        What its committed batches landed stays (and counts); its rolled-back batch comes again
+        with this pull, deduplicated. No lock is kept that could block the next pull.
+        """
+        stale = self.conn.execute(
+            "select pull_id from landing.run_log r where subsystem = %s and resource = %s"
+            " and status = 'running' and not exists (select 1 from pg_locks l"
+            "  where l.locktype = 'advisory' and l.classid::bigint = %s"
+            "  and l.objid::bigint = r.pull_id and l.objsubid = 2 and l.granted"
+            "  and l.database = (select oid from pg_database where datname = current_database()))",
+            [self.spec.subsystem, self.res.name, PULL_LOCK],
+        ).fetchall()
+        closed = []
+        for (pull_id,) in stale:
+            landed = self.conn.execute(
+                sql.SQL("select count(*) from {} where pull_id = %s").format(self.table), [pull_id]
+            ).fetchone()[0]
+            rejected = self.conn.execute(
+                "select count(*) from landing.rejects where pull_id = %s", [pull_id]
+            ).fetchone()[0]
+            reason = (
+                f"拉取中断：拉取 {pull_id} 未能正常结束（采集进程被强制终止，或与数据仓库的连接"
+                f"中断、仓库重启）；已提交的 {landed} 条新版本与 {rejected} 条拒收记录保留，"
+                "未提交的部分已回滚，由之后的拉取重新读取（重复记录自动去重），无需人工处理"
+            )
+            self.conn.execute(
+                "update landing.run_log set status = 'failed', finished_at = clock_timestamp(),"
+                " landed = %s, rejected = %s, duplicates = 0, fetched = %s,"
+                " listed = case when listed is null then null else %s + skipped_final end,"
+                " error = %s where pull_id = %s and status = 'running'",
+                [landed, rejected, landed + rejected, landed + rejected, reason, pull_id],
+            )
+            closed.append(pull_id)
+        return closed
+
+    def finish(
+        self, status: str, error: str | None = None, note: str | None = None, reset: bool = False
+    ) -> dict:
+        """End the pull's run-log row; a success moves the cursor forward (`reset`: sets it to
+        this pull's high-water mark even if lower: a full re-read after the source went back)."""
         cursor_after = self.cursor_max.isoformat() if self.cursor_max else None
+        keep = "excluded.cursor_value" if reset else (
+            "greatest(landing.cursors.cursor_value, excluded.cursor_value)"
+        )  # fmt: skip
         with self.conn.transaction():
             row = self.conn.execute(
                 "update landing.run_log set fetched = %s, landed = %s, duplicates = %s,"
                 " rejected = %s, listed = %s, skipped_final = %s,"
-                " finished_at = clock_timestamp(), status = %s, error = %s,"
+                " finished_at = clock_timestamp(), status = %s, error = %s, note = %s,"
                 f" cursor_after = %s where pull_id = %s returning {', '.join(RUN_LOG)}",
                 [self.fetched, self.landed, self.duplicates, self.rejected, self.listed,
-                 self.skipped_final, status, error, cursor_after, self.pull_id],
+                 self.skipped_final, status, error, note, cursor_after, self.pull_id],
             ).fetchone()  # fmt: skip
+            if status == "success" and reset and self.cursor_max is None:
+                self.conn.execute(
+                    "delete from landing.cursors where subsystem = %s and resource = %s",
+                    [self.spec.subsystem, self.res.name],
+                )
             if status == "success" and self.cursor_max is not None:
                 self.conn.execute(
                     "insert into landing.cursors (subsystem, resource, cursor_field,"
                     " cursor_value, pull_id) values (%s, %s, %s, %s, %s)"
                     " on conflict (subsystem, resource) do update set"
-                    " cursor_value = greatest(landing.cursors.cursor_value, excluded.cursor_value),"
+                    f" cursor_value = {keep},"
                     " cursor_field = excluded.cursor_field, pull_id = excluded.pull_id,"
                     " updated_at = now()",
                     [self.spec.subsystem, self.res.name, self.res.cursor.field,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import threading
@@ -83,6 +84,36 @@ class Sandbox:
                     domain.day(self._next_day)
                 self._next_day += dt.timedelta(days=1)
             self._invalidate()
+
+    def backup(self) -> dict:
+        """Keep a copy of the college as it is now, for `restore` (one backup at a time).
+
+        Every view is built first: card transactions are generated on first use, and what the
+        backup holds must not be generated again after a restore (from the other branch).
+        Switching record faults after a restore regenerates them (from the new branch) all the
+        same: set the faults before the backup.
+        """
+        self.warm()
+        with self._lock:
+            self._backup = copy.deepcopy((self.college, self._ctx, self.domains, self._next_day))
+        return self.health()
+
+    def restore(self) -> dict:
+        """The source restored from its backup: *now* goes back to the backup's day.
+
+        What happened since the backup is lost, and the days after the restore are not a replay
+        of it: each restore draws the college's activity from another branch of the seed, so new
+        records can reuse the lost ones' keys (sequences restored) with other content.
+        """
+        with self._lock:
+            if getattr(self, "_backup", None) is None:
+                raise ValueError("没有可恢复的备份：请先 POST /_admin/clock/backup")
+            self.college, self._ctx, self.domains, self._next_day = copy.deepcopy(self._backup)
+            self.restores = getattr(self, "restores", 0) + 1
+            for domain in self.domains.values():
+                domain.seed = f"{self.seed}~restore{self.restores}"
+            self._invalidate()
+        return self.health()
 
     def warm(self) -> None:
         """Build every view now, so the first requests are as fast as the later ones."""

@@ -78,6 +78,10 @@ class Admin:
             case ["clock", "advance"] if req.method == "POST":
                 sb.advance(int(req.json.get("days", 0)))
                 return reply(sb.health())
+            case ["clock", "backup"] if req.method == "POST":
+                return reply(sb.backup())
+            case ["clock", "restore"] if req.method == "POST":
+                return reply(sb.restore())
             case ["late"]:
                 if req.method == "POST":
                     body = req.json

@@ -114,9 +114,11 @@ class EmbeddedPostgres:
             shutil.chown(hba, self._user(), self._user())
         self._pg_ctl(["reload"])
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` rolls back open transactions and closes sessions; `immediate` is a crash
+        (recovery from the WAL at the next start), as when the machine loses power."""
         if self.is_running():
-            self._pg_ctl(["-w", "-m", "fast", "stop"])
+            self._pg_ctl(["-w", "-m", mode, "stop"])
 
     # -- internals -------------------------------------------------------------------------
     def _user(self) -> str | None:

@@ -84,3 +84,20 @@ def test_revoked_approvals_attach_to_the_original(shared):
         (original,) = a["attached_process_instance_ids"]
         assert approvals[original]["result"] == "agree"
         assert approvals[original]["create_time"] < a["create_time"]
+
+
+def test_restore_from_backup_moves_now_back_and_takes_another_future(fresh):
+    running = fresh(days=3)
+    sb, admin = running.sb, f"{running.base}/_admin/clock"
+    assert requests.post(f"{admin}/restore", timeout=10).status_code == 400  # no backup yet
+    assert requests.post(f"{admin}/backup", timeout=60).json()["now"] == "2026-09-04T00:00:00+08:00"
+    kept = sb.truth("campus_card", "transactions")
+    sb.advance(2)
+    lost = sb.truth("campus_card", "transactions")
+    body = requests.post(f"{admin}/restore", timeout=60).json()
+    assert body["now"] == "2026-09-04T00:00:00+08:00" == sb.now.isoformat()
+    assert sb.truth("campus_card", "transactions") == kept  # the backup's state, exactly
+    sb.advance(2)
+    again = sb.truth("campus_card", "transactions")
+    new = {k: v for k, v in again.items() if k not in kept}
+    assert new and new != {k: v for k, v in lost.items() if k not in kept}  # not a replay

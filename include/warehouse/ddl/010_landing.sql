@@ -26,6 +26,8 @@ create table if not exists landing.run_log (
 -- and how many of them were not fetched because their landed version is final (detail.final)
 alter table landing.run_log add column if not exists listed int;
 alter table landing.run_log add column if not exists skipped_final int not null default 0;
+-- what the pull noticed and did about it (a source restored from backup: the full re-read)
+alter table landing.run_log add column if not exists note text;
 
 do $$
 begin
@@ -86,6 +88,8 @@ comment on column landing.run_log.listed is
     '先列 id 再逐条获取的资源：列表给出的 id 数（= 拉取 + 已结束跳过）；其他资源为空';
 comment on column landing.run_log.skipped_final is
     '已落地版本为终态（子系统文件 detail.final，如已完成的审批实例）而本次未获取的 id 数；全量拉取为 0';
+comment on column landing.run_log.note is
+    '说明：拉取发现并处理的情况（如源系统从备份恢复、游标回退后改为全量重读）；无则为空';
 comment on column landing.run_log.cursor_after is '本次成功拉取后的增量游标（游标字段的最大值，ISO 8601）';
 
 create table if not exists landing.rejects (
