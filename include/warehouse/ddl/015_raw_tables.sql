@@ -44,6 +44,17 @@ begin
             t
         );
     end if;
+    -- dbt's incremental staging reads only the pulls after the ones it has (pull_id > its
+    -- watermark): without this index every build scans the whole raw table for one day's rows.
+    -- Looked up first: CREATE INDEX takes a share lock on the table even when the index exists,
+    -- which would wait for (and block) a pull landing into it at the same time.
+    if not exists (
+        select 1 from pg_index as i join pg_attribute as a
+            on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+        where i.indrelid = t::regclass and a.attname = 'pull_id'
+    ) then
+        execute format('create index %I on %s (pull_id)', raw_table || '_pull_id_idx', t);
+    end if;
     if table_comment is not null then
         execute format('comment on table %s is %L', t, table_comment);
     end if;
@@ -92,8 +103,10 @@ begin
             ' where h.pull_id = r.pull_id and h.released_at is null)'
         else '' end,
         case when after_pull is not null then format(
-            ' and (r.pull_id > %s or r.pull_id in (select h.pull_id from quality.holds as h'
-            ' where h.released_at is not null))', after_pull
+            -- = any(array(...)): both arms are conditions on the pull_id index (a bitmap OR);
+            -- an IN (subquery) arm would make the planner scan the whole table
+            ' and (r.pull_id > %s or r.pull_id = any(array(select h.pull_id from quality.holds'
+            ' as h where h.released_at is not null)))', after_pull
         ) else '' end
     );
 end
