@@ -74,6 +74,19 @@ def assets(manifest: dict | None = None) -> list:
 KEEP_RUNS = 10
 
 
+def reuse_parse(target: Path) -> None:
+    """Give a fresh target folder the project's partial-parse file (dbt keeps it in the target
+    path): without it each run's own folder made dbt parse the whole project again, 30 s of a
+    build under load (issue 14, item 3). `manifest_path()` keeps it current; dbt re-parses the
+    files changed since, and parses everything when the file does not fit (another profile)."""
+    from include.warehouse import dbt
+
+    saved = dbt.DBT_DIR / "target" / "partial_parse.msgpack"
+    if saved.exists() and not (target / saved.name).exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(saved, target / saved.name)
+
+
 def target_dir(run_id: str) -> Path:
     """dbt's target path for one DAG run: its run_results.json is what `dbt retry` resumes.
 
@@ -142,6 +155,7 @@ def run(
     say = say or functools.partial(print, flush=True)  # the task log shows each node as it runs
     target = target or target_dir(run_id)
     target.mkdir(parents=True, exist_ok=True)
+    reuse_parse(target)
     merged_file = target / "results_by_node.json"
     merged = json.loads(merged_file.read_text()) if try_number > 1 and merged_file.exists() else {}
     # A retry after failed nodes resumes from the previous attempt's results when this machine
