@@ -34,8 +34,9 @@ owner), so dbt can replace them; tables it creates are readable by quality, ш┤ич
 default privileges `for role xiaoben_transformer` (_read). Department roles get no default
 privilege on marts: a mart is granted to them only by private.scope_marts(), which dbt's
 on-run-end calls with each mart's declared `department_scope` (config.meta in the mart's yml),
-after its row-level security policy is in place: a SQL condition over the mart's own columns, or
-`whole_school` for school-wide reference tables and aggregates.
+after its row-level security policy is in place: a SQL condition over the mart's own columns,
+`whole_school` for school-wide reference tables and aggregates, or `none` (not granted: the two
+quality views, which cannot carry a policy; departments read quality.check_results instead).
 
 Department roles are members of the group `xiaoben_departments`; row-level security on
 department-scoped tables compares a row's department code with the role's name

@@ -53,8 +53,9 @@ grant execute on function private.my_subsystem(text) to public;
 -- Row-level security on the marts (dbt rebuilds them: dbt_project.yml's on-run-end calls this
 -- with every mart's declared `department_scope`, config.meta in the mart's yml, the one home of
 -- the rule). `scopes` maps a table to a SQL condition over its own columns (a department role
--- sees the rows where it holds) or to 'whole_school' (reference tables and school-wide
--- aggregates: every row). The policy is in place before the department group's grant, and no
+-- sees the rows where it holds), to 'whole_school' (reference tables and school-wide
+-- aggregates: every row), or to 'none' (not granted: a view, which cannot carry row-level
+-- security, over tables the departments read under their own policies). The policy is in place before the department group's grant, and no
 -- mart is granted to departments otherwise (no default privilege), so none is readable
 -- without its policy. SECURITY INVOKER: the caller is the transformer, the marts' owner.
 drop function if exists private.scope_marts();
@@ -68,6 +69,16 @@ begin
         from jsonb_each(scopes) as s
         where to_regclass(s.key) is not null
     loop
+        if t.rule = 'none' then
+            execute format('revoke all on %s from xiaoben_departments', t.tbl);
+            continue;
+        end if;
+        if t.rule <> 'whole_school' and (
+            select c.relkind <> 'r' from pg_class as c where c.oid = t.tbl::regclass
+        ) then
+            raise exception '%: department_scope needs a table (a view cannot carry row-level'
+                ' security): declare none or whole_school, or materialize it as a table', t.tbl;
+        end if;
         if t.rule <> 'whole_school' then
             execute format('alter table %s enable row level security', t.tbl);
             execute format('drop policy if exists whole_school on %s', t.tbl);
