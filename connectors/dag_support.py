@@ -216,9 +216,9 @@ def checked_credentials(subsystem_id: str, spec: ApiSpec):
 
 def _loader_url() -> str:
     """Collection writes raw_* and landing only: it logs in as xiaoben_loader (issue 15)."""
-    from include.warehouse import connection, roles
+    from include.warehouse import connection
 
-    return connection.role_url(roles.LOADER)
+    return connection.url_for("collect")
 
 
 def run_pull(subsystem_id: str, resource: str, **context: Any) -> dict:

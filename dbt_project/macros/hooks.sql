@@ -10,40 +10,20 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- on-run-end: the read-only BI role sees the marts schema and nothing else. Table-level
-    SELECT comes from the `grants` config of every mart; this adds USAGE on the schema and
-    makes sure staging, intermediate, snapshots and seeds stay closed even if someone granted
-    them by hand. -#}
-{% macro grant_marts_to_bi() %}
-    {%- set role = var('bi_role') -%}
-    {%- if execute -%}
-        
-        do $grant$
-        begin
-            if exists (select 1 from pg_roles where rolname = '{{ role }}') then
-                if exists (select 1 from pg_namespace where nspname = 'marts') then
-                    grant usage on schema marts to {{ role }};
-                end if;
-        {%- for schema in ['staging', 'intermediate', 'snapshots', 'seeds'] %}
-                if exists (select 1 from pg_namespace where nspname = '{{ schema }}') then
-                    revoke all on schema {{ schema }} from {{ role }};
-                    revoke all on all tables in schema {{ schema }} from {{ role }};
-                end if;
-        {%- endfor %}
-            end if;
-        end
-        $grant$;
-    {%- endif -%}
-{% endmacro %}
-
-{#- Row-level security of the department-scoped marts, which every build recreates
-    (private.scope_marts() in include/warehouse/ddl/005_private.sql). -#}
+{#- Row-level security of the marts, which every build recreates: each mart's
+    `department_scope` (config.meta in its yml: a condition over its columns, or whole_school)
+    goes to private.scope_marts() (include/warehouse/ddl/005_private.sql), which puts the policy
+    in place and then grants the mart to the department roles. -#}
 {% macro scope_department_marts() %}
     {%- if execute -%}
+        {%- set scopes = {} -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.meta.get('department_scope') -%}
+            {%- do scopes.update({node.schema ~ '.' ~ node.alias: node.config.meta['department_scope']}) -%}
+        {%- endfor %}
         do $scope$
         begin
-            if exists (select 1 from pg_proc where proname = 'scope_marts') then
-                perform private.scope_marts();
+            if to_regprocedure('private.scope_marts(jsonb)') is not null then
+                perform private.scope_marts($json${{ tojson(scopes) }}$json$::jsonb);
             end if;
         end
         $scope$;

@@ -86,7 +86,7 @@ def produce(
     from include.assessment import compute, report
     from include.warehouse import connection
 
-    with psycopg.connect(url or connection.warehouse_url(), autocommit=True) as conn:
+    with psycopg.connect(connection.url_for("assessment", url), autocommit=True) as conn:
         a = compute.compute(conn, year, rules_path=rules_path, **ids)
         rep = report.build(conn, a)
         html, pdf = report.write(conn, a, rep, folder)

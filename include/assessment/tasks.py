@@ -26,7 +26,7 @@ def year_of(params: dict, context: dict) -> str:
     from include.warehouse import connection
 
     moment = context.get("logical_date") or datetime.now(TZ)
-    with psycopg.connect(connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("assessment")) as conn:
         return closed_before(conn, "year", moment).id
 
 
@@ -73,7 +73,9 @@ def assess(**context) -> dict:
     if answer.get("params_input"):
         user = answer.get("responded_by_user") or {}
         who = user.get("name") or user.get("id") or "unknown"
-        with psycopg.connect(connection.warehouse_url()) as conn:  # one commit, audit included
+        with psycopg.connect(
+            connection.url_for("assessment")
+        ) as conn:  # one commit, audit included
             n = assessment.record_manual(
                 conn,
                 year,
@@ -106,7 +108,7 @@ def file_appeal(**context) -> int:
     from include.warehouse import connection
 
     p = context.get("params") or {}
-    with psycopg.connect(connection.warehouse_url(), autocommit=True) as conn:
+    with psycopg.connect(connection.url_for("assessment"), autocommit=True) as conn:
         appeal_id = appeal.file(conn, int(p["fact_id"]), str(p["reason"]), str(p["filed_by"]))
     log.info("申诉 #%s：事实 #%s，%s", appeal_id, p["fact_id"], p["reason"])
     return appeal_id
@@ -124,7 +126,7 @@ def apply_decision(**context) -> dict:
     user = answer.get("responded_by_user") or {}
     upheld = UPHOLD in (answer.get("chosen_options") or [])
     reason = (answer.get("params_input") or {}).get("decision_reason") or ""
-    with psycopg.connect(connection.warehouse_url(), autocommit=True) as conn:
+    with psycopg.connect(connection.url_for("assessment"), autocommit=True) as conn:
         try:
             with conn.transaction():  # the decision and its audit event together
                 year = appeal.decide(

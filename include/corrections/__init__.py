@@ -10,3 +10,10 @@
 
 数据采集更正：申请校验、审批链、审计覆盖层、附件1 更正表。
 """
+
+from functools import partial
+
+from include.warehouse import connection
+
+# The workflow's connection: as xiaoben_quality (connection.PURPOSES; roles.py says why).
+connect = partial(connection.connect, purpose="corrections")

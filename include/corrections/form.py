@@ -17,9 +17,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from include import display, settings
+from include.corrections import connect
 from include.corrections import requests as creq
 from include.reports.render import cjk_font
-from include.warehouse.connection import connect
 
 DECISIONS = {"approve": "同意", "refuse": "不同意（退回）", "submit": "提交", "timeout": "超时"}
 STATUS = {

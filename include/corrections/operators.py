@@ -23,11 +23,10 @@ from airflow.sdk import Param
 from airflow.sdk.exceptions import AirflowSkipException
 
 from include import display
-from include.corrections import dingtalk, workflow
+from include.corrections import connect, dingtalk, workflow
 from include.corrections.chain import signers
 from include.corrections.requests import load
 from include.registry import registry
-from include.warehouse.connection import connect
 
 APPROVE, REFUSE = "同意", "不同意"
 DEFAULT_TIMEOUT = timedelta(days=2)

@@ -27,8 +27,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from connectors.validate import Validator
+from include.corrections import connect
 from include.registry import Registry, registry
-from include.warehouse.connection import connect
 
 FORM_PREFIX = "GY"
 OPEN_STATUSES = ("submitted", "approved")

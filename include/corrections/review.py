@@ -15,11 +15,10 @@ import json
 from datetime import date
 
 from include import audit
-from include.corrections import workflow
+from include.corrections import connect, workflow
 from include.quality import people
 from include.quality import warnings as qwarnings
 from include.registry import Registry, registry
-from include.warehouse.connection import connect
 
 
 def period_bounds(period: str) -> tuple[date, date]:

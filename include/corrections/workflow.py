@@ -22,9 +22,9 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from include import audit, mail
+from include.corrections import connect
 from include.corrections import requests as creq
 from include.quality import people
-from include.warehouse.connection import connect
 
 log = logging.getLogger(__name__)
 DEFAULT_SOURCE_WARN_DAYS = 14

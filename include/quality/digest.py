@@ -153,7 +153,7 @@ def send_digests(
     smtp = None
     sent, failures = [], []
     # autocommit: each digest is its own transaction, committed before the next mail goes out
-    with psycopg.connect(url or connection.warehouse_url(), autocommit=True) as conn:
+    with psycopg.connect(connection.url_for("quality", url), autocommit=True) as conn:
         for email, entry in sorted(pending(conn, day).items()):
             person, warnings = entry["person"], entry["warnings"]
             subject, text, html = render(person, warnings, day)

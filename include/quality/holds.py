@@ -110,7 +110,7 @@ def release(
     """
     if not reason or not reason.strip():
         raise ReleaseError("请写明放行理由 (--reason)：为什么接受这批数据")
-    with psycopg.connect(url or connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("quality", url)) as conn:
         hold = conn.execute(
             "select subsystem, released_at from quality.holds where pull_id = %s for update",
             [pull_id],
@@ -163,7 +163,7 @@ def release(
 def list_holds(url: str | None = None, open_only: bool = False) -> list[dict]:
     """What was held, why, and who released it."""
     with (
-        psycopg.connect(url or connection.warehouse_url()) as conn,
+        psycopg.connect(connection.url_for("quality", url)) as conn,
         conn.cursor(row_factory=dict_row) as cur,
     ):
         return cur.execute(

@@ -34,7 +34,7 @@ def what_was_wrong(subsystem: str, day: date | str, url: str | None = None) -> l
     """Every failed or warned check of `subsystem` on `day` (Asia/Shanghai), and who was told."""
     known_subsystem(subsystem)
     with (
-        psycopg.connect(url or connection.warehouse_url()) as conn,
+        psycopg.connect(connection.url_for("quality", url)) as conn,
         conn.cursor(row_factory=dict_row) as cur,
     ):
         return cur.execute(
@@ -52,7 +52,7 @@ def indicator_warnings(subsystem: str, day: date | str, url: str | None = None) 
     (control_points.source_subsystems), with the people mailed about them."""
     known_subsystem(subsystem)
     with (
-        psycopg.connect(url or connection.warehouse_url()) as conn,
+        psycopg.connect(connection.url_for("quality", url)) as conn,
         conn.cursor(row_factory=dict_row) as cur,
     ):
         if cur.execute("select to_regclass(%s) as r", [POINTS]).fetchone()["r"] is None:
@@ -82,7 +82,7 @@ def holds_on(subsystem: str, day: date | str, url: str | None = None) -> list[di
     """Batches of `subsystem` held or released on `day`: why, and who released them."""
     known_subsystem(subsystem)
     with (
-        psycopg.connect(url or connection.warehouse_url()) as conn,
+        psycopg.connect(connection.url_for("quality", url)) as conn,
         conn.cursor(row_factory=dict_row) as cur,
     ):
         return cur.execute(
@@ -147,7 +147,7 @@ def summary(url: str | None = None) -> dict:
     released it, and to whom the warnings were routed (department, role, person)."""
     from include.quality.contracts import REJECT_REASONS
 
-    with psycopg.connect(url or connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("quality", url)) as conn:
         rejects = {
             REJECT_REASONS.get(code, code): n
             for code, n in conn.execute(

@@ -52,7 +52,7 @@ _PHONE = re.compile(r"^1\d{10}$")
 
 def soda_environment(url: str | None = None) -> dict[str, str]:
     """The XIAOBEN_SODA_* variables of `soda/data_sources/warehouse.yml`, from a warehouse URL."""
-    info = conninfo_to_dict(url or connection.warehouse_url())
+    info = conninfo_to_dict(connection.url_for("quality", url))
     return {
         "XIAOBEN_SODA_HOST": str(info.get("host") or "127.0.0.1"),
         "XIAOBEN_SODA_PORT": str(info.get("port") or 5432),
@@ -352,7 +352,7 @@ def run(
     """
     from include.quality import holds
 
-    url = url or connection.warehouse_url()
+    url = connection.url_for("quality", url)
     env = soda_environment(url)
     from include.registry import registry
 

@@ -155,7 +155,7 @@ def sync_data_warnings(run_id: int, url: str | None = None) -> dict:
     days = escalate_after_days()
     reg = registry()
     opened, updated, resolved = [], [], []
-    with psycopg.connect(url or connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("quality", url)) as conn:
         with conn.cursor(row_factory=dict_row) as cur:
             results = cur.execute(
                 "select * from quality.check_results where run_id = %s order by result_id",
@@ -229,7 +229,7 @@ def connection_warning(
     Opens (or refreshes) a data warning to the subsystem's collectors, or resolves it.
     """
     key = f"connection|{subsystem_id}|{conn_id}"
-    with psycopg.connect(connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("quality")) as conn:
         if message is None:
             _resolve_key(conn, f"config|{subsystem_id}", "子系统文件已改正，采集恢复")
             return _resolve_key(conn, key, f"连接 {conn_id} 已可用，采集恢复")
@@ -316,7 +316,7 @@ def not_submitted_warning(subsystem_id: str, messages: list[str] | None) -> int 
     collectors and quality administrators are told; the next successful pull resolves it.
     """
     key = f"not_submitted|{subsystem_id}"
-    with psycopg.connect(connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("quality")) as conn:
         if messages is None:
             return _resolve_key(conn, key, "数据已报送，采集成功")
         s = registry().subsystems[subsystem_id]
@@ -478,7 +478,7 @@ def sync_indicator_warnings(url: str | None = None) -> dict:
     days = escalate_after_days()
     reg = registry()
     opened, updated, resolved = [], [], []
-    with psycopg.connect(url or connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("quality", url)) as conn:
         relation = _relation(conn)
         if relation is None:
             return {"relation": None, "opened": [], "updated": [], "resolved": []}
@@ -519,7 +519,7 @@ def escalate(url: str | None = None, now: datetime | None = None, after_days: in
     """Escalate warnings unresolved for `after_days` to the responsible department heads."""
     after = escalate_after_days() if after_days is None else after_days
     escalated = []
-    with psycopg.connect(url or connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("quality", url)) as conn:
         with conn.cursor(row_factory=dict_row) as cur:
             due = cur.execute(
                 """
@@ -561,7 +561,7 @@ class AlreadyResolved(ValueError):
 
 def acknowledge(warning_id: int, by: str, note: str = "", url: str | None = None) -> None:
     """The person responsible has seen the warning and is working on it."""
-    with psycopg.connect(url or connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("quality", url)) as conn:
         status = _status(conn, warning_id)
         if status == "resolved":
             raise AlreadyResolved(f"预警 {warning_id} 已经解决，无需再确认")
@@ -579,7 +579,7 @@ def resolve(warning_id: int, by: str, how: str, url: str | None = None) -> None:
     """Close a warning by hand, saying how it was dealt with."""
     if not how.strip():
         raise ValueError("请说明如何解决 (how)")
-    with psycopg.connect(url or connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("quality", url)) as conn:
         status = _status(conn, warning_id)
         if status == "resolved":
             raise ValueError(f"预警 {warning_id} 已经解决")

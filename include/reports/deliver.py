@@ -175,7 +175,7 @@ def produce(
     """Build, render, register and (unless already sent for the period) mail one report."""
     from include.warehouse import connection
 
-    with psycopg.connect(url or connection.warehouse_url(), autocommit=True) as conn:
+    with psycopg.connect(connection.url_for("reports", url), autocommit=True) as conn:
         period = resolve(conn, period_kind, period_id)
         report = build(conn, kind, period, department)
         html, pdf = render.write(report, (folder or output_dir()) / period.id)

@@ -20,7 +20,7 @@ def _period(period_kind: str, params: dict, context: dict) -> str:
     from include.warehouse import connection
 
     moment = context.get("logical_date") or datetime.now(TZ)
-    with psycopg.connect(connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("reports")) as conn:
         return closed_before(conn, period_kind, moment).id
 
 
@@ -30,7 +30,7 @@ def _require_marts() -> None:
 
     from include.warehouse import connection
 
-    with psycopg.connect(connection.warehouse_url()) as conn:
+    with psycopg.connect(connection.url_for("reports")) as conn:
         (built,) = conn.execute("select to_regclass('marts.fct_control_point_values')").fetchone()
     if built is None:
         raise AirflowSkipException(

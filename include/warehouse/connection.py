@@ -51,14 +51,33 @@ def warehouse_url() -> str:
     return url if url else embedded().url(settings.warehouse_db())
 
 
-def role_url(role: str) -> str:
-    """The warehouse URL logging in as one of the platform's roles (include/warehouse/roles.py)."""
+def role_url(role: str, url: str | None = None) -> str:
+    """`url` (default the warehouse) logging in as one of the platform's roles (roles.py)."""
     from include.warehouse import credentials
 
-    parts = urlsplit(warehouse_url())
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    parts = urlsplit(url or warehouse_url())
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
     auth = f"{role}:{quote(credentials.password(role), safe='')}"
     return urlunsplit(parts._replace(netloc=f"{auth}@{host}"))
+
+
+# Which role each kind of task connects as: the one place it is chosen (issue 15, item 1; the
+# privileges of each role are the table in include/warehouse/roles.py). The bootstrap (DDL,
+# grants), the demo's own set-up and the operator's command line stay the owner.
+PURPOSES = {
+    "collect": "xiaoben_loader",  # connectors: raw_*, landing
+    "build": "xiaoben_transformer",  # dbt: staging … marts, snapshots, seeds
+    "quality": "xiaoben_quality",  # Soda contracts, results, holds, warnings, digests
+    "reports": "xiaoben_quality",  # reports read landing's run log and rejects
+    "corrections": "xiaoben_quality",  # the correction workflow reads raw's landed values
+    "assessment": "xiaoben_quality",  # the year-end assessment reads landing, quality, marts
+}
+
+
+def url_for(purpose: str, url: str | None = None) -> str:
+    """The URL a task of this purpose uses: `url`'s server and database (default the
+    warehouse), logging in as the purpose's role (PURPOSES)."""
+    return role_url(PURPOSES[purpose], url)
 
 
 def airflow_url() -> str:
@@ -76,5 +95,6 @@ def ensure_server() -> str:
     return warehouse_url()
 
 
-def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
-    return psycopg.connect(url or warehouse_url(), **kwargs)
+def connect(url: str | None = None, purpose: str | None = None, **kwargs) -> psycopg.Connection:
+    """A connection to `url` (default the warehouse), as the purpose's role when one is named."""
+    return psycopg.connect(url_for(purpose, url) if purpose else url or warehouse_url(), **kwargs)

@@ -5,7 +5,9 @@ Three jobs, all small:
 - **Environment.** `dbt_env()` turns the platform's warehouse URL (`connection.warehouse_url()`:
   XIAOBEN_DATABASE_URL, the Airflow connection `xiaoben_warehouse`, or the embedded server)
   into the XIAOBEN_DBT_* variables `dbt_project/profiles.yml` reads, so no credential is ever
-  written to a file. `run()` calls the dbt executable of this virtualenv with it.
+  written to a file. dbt logs in as xiaoben_transformer (`connection.url_for("build")`, roles.py)
+  whatever user the URL names: that server and database, the transformer's login. `run()` calls
+  the dbt executable of this virtualenv with it.
 - **Registry → dbt.** Table 1 (`connectors/`) is the only place responsibility is written.
   `sync()` derives from it the dbt groups (`models/_groups.yml`, one per managing department,
   owned by its head), the registry seeds the `data_responsibility` mart is built from
@@ -58,7 +60,7 @@ def dbt_env(url: str | None = None, base: dict[str, str] | None = None) -> dict[
     """Environment for a dbt process: `base` (default os.environ) plus the profile variables."""
     from include.warehouse import connection
 
-    parts = urlsplit(url or connection.warehouse_url())
+    parts = urlsplit(connection.url_for("build", url))
     query = parse_qs(parts.query)
     host = parts.hostname or (query.get("host") or ["127.0.0.1"])[0]
     env = dict(os.environ if base is None else base)
@@ -136,6 +138,19 @@ def manifest_path(timeout: float = 120) -> Path:
                 )
             manifest.touch()
     return manifest
+
+
+def department_scopes(manifest: dict | None = None) -> dict[str, str]:
+    """schema.table -> the mart's `department_scope` (config.meta in its yml; roles.py): what
+    dbt's on-run-end hands to private.scope_marts(), read from the same manifest."""
+    import json
+
+    nodes = (manifest or json.loads(manifest_path().read_text(encoding="utf-8")))["nodes"]
+    return {
+        f"{n['schema']}.{n['alias']}": n["config"]["meta"]["department_scope"]
+        for n in nodes.values()
+        if n["resource_type"] == "model" and n["config"].get("meta", {}).get("department_scope")
+    }
 
 
 def _project_newer_than(mtime: float) -> bool:
@@ -345,6 +360,12 @@ def _expected_config(model, reg: Registry) -> tuple[dict | None, str | None]:
     unknown = [s for s in subs if s not in reg.subsystems]
     if unknown:
         return None, f"config.meta.subsystems names unknown subsystem(s) {unknown}"
+    if not meta.get("department_scope"):
+        return None, (
+            "config.meta.department_scope is missing: the rows a department role may read (a SQL"
+            " condition over the mart's columns, e.g. org_unit_code = private.my_department()),"
+            " or whole_school (include/warehouse/roles.py)"
+        )
     return responsibility(list(subs), reg), None
 
 

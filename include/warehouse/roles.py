@@ -1,18 +1,42 @@
 """The warehouse's database roles: least privilege, one login each (issue 15, item 1).
 
-- xiaoben_loader: reads and writes raw_*, landing.
-- xiaoben_transformer: reads raw_*, landing, quality (holds); writes staging, intermediate,
-  marts, snapshots, seeds.
-- xiaoben_quality: reads everything; writes quality.
-- xiaoben_qmo (质管办): reads everything but clear personal data, the audit trail included.
-- xiaoben_bi: reads marts (personal data masked or HMAC'd).
-- xiaoben_dept_<code>: marts rows of its own 院系/部门; quality results and warnings of its own
-  subsystems (row-level security).
+Role: reads / writes / used by (connection.PURPOSES chooses the role of each task).
+
+- xiaoben_loader: reads and writes raw_*, landing / collection.
+- xiaoben_transformer: reads raw_*, landing, quality.holds, quality.check_results and
+  corrections.overlay, items, requests, steps (dbt's sources); writes and owns staging,
+  intermediate, marts, snapshots, seeds / dbt.
+- xiaoben_quality: reads everything but `private`; writes quality, reports, corrections,
+  assessment, and the audit trail through audit.record() / Soda and the quality tasks, reports,
+  the correction workflow, the assessment.
+- xiaoben_qmo (质管办): reads everything but clear personal data (raw_*, landing, staging,
+  intermediate, snapshots), the audit trail included; writes nothing / the people of 质管办.
+- xiaoben_bi: reads marts (personal data masked or HMAC'd) and assessment / BI tools.
+- xiaoben_dept_<code>: reads the marts that declare a `department_scope`, only its own rows
+  (row-level security), and the quality results and warnings of its own subsystems / the
+  department's users.
+
+Why the quality role also writes reports, corrections and assessment: each of those tasks reads
+what only it and the loader/transformer may read (reports and the assessment count landing's run
+log and rejects; the correction workflow reads the value as landed in raw_*), and each is the
+quality office's work (Articles 11–13). A separate role per task would hold the same reads; the
+writes differ by schema only, so one role keeps the table short without widening any read.
+Nothing else writes those schemas; the transformer reads the four corrections tables dbt's
+`publishable` macro and the correction_history mart read, and no other corrections table.
 
 Clear personal data lives in raw_*, landing, staging and intermediate only; so only the
-loader and the transformer (and the bootstrapping owner) can read it. The personal-data key is
-in schema `private`, which no role can read; only the transformer may call
+loader, the transformer and the quality role (and the bootstrapping owner) can read it. The
+personal-data key is in schema `private`, which no role can read; only the transformer may call
 `private.pii_hmac()` (include/warehouse/ddl/005_private.sql).
+
+The transformer owns what dbt builds (bootstrap hands over tables an older version built as the
+owner), so dbt can replace them; tables it creates are readable by quality, 质管办 and BI through
+default privileges `for role xiaoben_transformer` (_read). Department roles get no default
+privilege on marts: a mart is granted to them only by private.scope_marts(), which dbt's
+on-run-end calls with each mart's declared `department_scope` (config.meta in the mart's yml),
+after its row-level security policy is in place: a SQL condition over the mart's own columns,
+`whole_school` for school-wide reference tables and aggregates, or `none` (not granted: the two
+quality views, which cannot carry a policy; departments read quality.check_results instead).
 
 Department roles are members of the group `xiaoben_departments`; row-level security on
 department-scoped tables compares a row's department code with the role's name
@@ -34,6 +58,12 @@ LOADER, TRANSFORMER, QUALITY, QMO, BI = (
 DEPARTMENTS = "xiaoben_departments"  # group of the department roles (no login)
 CLEAR_PII = ("landing", "staging", "intermediate", "snapshots")  # plus every raw_* schema
 TRANSFORMED = ("staging", "intermediate", "marts", "snapshots", "seeds")
+# What dbt reads outside raw_* and landing (its sources), and nothing more of those schemas.
+TRANSFORMER_READS = (
+    "quality.holds", "quality.check_results",
+    "corrections.overlay", "corrections.items", "corrections.requests", "corrections.steps",
+)  # fmt: skip
+QUALITY_WRITES = ("quality", "reports", "corrections", "assessment")
 # Department-scoped marts: private.scope_marts() (ddl/005_private.sql), run after every dbt build.
 RLS_QUALITY = ("quality.check_results", "quality.warnings")  # scoped by subsystem
 AUDIT_RECORD = (
@@ -90,6 +120,14 @@ def _read(conn, schema: str, role: str) -> None:
            owner, schema, role)  # fmt: skip
 
 
+def _unread(conn, schema: str, role: str) -> None:
+    _x(conn, "revoke all on all tables in schema {} from {}", schema, role)
+    _x(conn, "alter default privileges in schema {} revoke all on tables from {}", schema, role)
+    for owner in (w for w in WRITERS if w != role):
+        _x(conn, "alter default privileges for role {} in schema {} revoke all on tables from {}",
+           owner, schema, role)  # fmt: skip
+
+
 def _write(conn, schema: str, role: str) -> None:
     _x(conn, "grant usage, create on schema {} to {}", schema, role)
     _x(conn, "grant select, insert, update, delete, truncate, references on all tables in schema"
@@ -103,18 +141,25 @@ def _write(conn, schema: str, role: str) -> None:
 
 def grant(conn: psycopg.Connection, reg: Registry) -> None:
     """Every role's privileges, from the table in the module docstring."""
+    for s in TRANSFORMED:  # made here, so dbt needs no CREATE on the database
+        _x(conn, "create schema if not exists {}", s)
     schemas = _schemas(conn)
     raw = [s for s in schemas if s.startswith("raw_")]
     for s in [*raw, "landing"]:
         _write(conn, s, LOADER)
         _read(conn, s, TRANSFORMER)
     for s in TRANSFORMED:
-        if s in schemas:
-            _write(conn, s, TRANSFORMER)
-    _read(conn, "quality", TRANSFORMER)  # holds decide what is publishable
+        _write(conn, s, TRANSFORMER)
+        hand_over(conn, s, TRANSFORMER)
+    for s in ("quality", "corrections"):  # dbt's sources there, nothing else (an older version
+        _unread(conn, s, TRANSFORMER)  # let it read all of quality)
+        _x(conn, "grant usage on schema {} to {}", s, TRANSFORMER)
+    for table in TRANSFORMER_READS:
+        _x(conn, "grant select on {} to {}", table, TRANSFORMER)
     for s in schemas:
         _read(conn, s, QUALITY)
-    _write(conn, "quality", QUALITY)
+    for s in QUALITY_WRITES:
+        _write(conn, s, QUALITY)
     for s in schemas:
         if s in raw or s in CLEAR_PII:
             for role in (QMO, BI, DEPARTMENTS):
@@ -137,7 +182,22 @@ def grant(conn: psycopg.Connection, reg: Registry) -> None:
     _x(conn, f"grant execute on function {AUDIT_RECORD} to {{}}", QUALITY)
     conn.execute("revoke all on function private.pii_hmac(text) from public")
     _x(conn, "grant execute on function private.pii_hmac(text) to {}", TRANSFORMER)
+    _x(conn, "grant execute on function private.scope_marts(jsonb) to {}", TRANSFORMER)
     department_access(conn, reg)
+
+
+def hand_over(conn: psycopg.Connection, schema: str, role: str) -> None:
+    """Make `role` the owner of every table, view and sequence in `schema` (dbt replaces what
+    it builds, which only the owner may; an older version built them as the bootstrap owner)."""
+    rows = conn.execute(
+        "select c.relname, c.relkind from pg_class as c join pg_namespace as n"
+        " on n.oid = c.relnamespace where n.nspname = %s and c.relkind in ('r', 'p', 'v', 'm')"
+        " and pg_get_userbyid(c.relowner) <> %s",
+        [schema, role],
+    ).fetchall()
+    for name, kind in rows:
+        what = {"v": "view", "m": "materialized view"}.get(kind, "table")
+        _x(conn, f"alter {what} {{}} owner to {{}}", f"{schema}.{name}", role)
 
 
 def department_access(conn: psycopg.Connection, reg: Registry) -> None:
@@ -163,7 +223,7 @@ def department_access(conn: psycopg.Connection, reg: Registry) -> None:
         _x(conn, "drop policy if exists own_subsystems on {}", table)
         _x(conn, "create policy own_subsystems on {} for select to {} using "
            "(private.my_subsystem(subsystem))", table, DEPARTMENTS)  # fmt: skip
-    conn.execute("select private.scope_marts()")
+    # Marts are scoped by dbt's on-run-end (private.scope_marts), which knows each mart's rule.
 
 
 def ensure(conn: psycopg.Connection, reg: Registry) -> list[str]:

@@ -28,8 +28,7 @@ def land(warehouse_url: str, db: str, resources: tuple[str, ...]) -> str:
             sql.Identifier(db)))  # fmt: skip
     url = connection.with_db(warehouse_url, db)
     with psycopg.connect(url, autocommit=True) as conn:
-        bootstrap.ensure_schemas(conn)
-        bootstrap.apply_ddl(conn)
+        bootstrap.prepare_database(conn)  # grants too: dbt and the workflow log in as their roles
     sandbox = Sandbox(seed=2026, scale=200, start="2026-09-01", days=3)
     server = make_server(sandbox, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -15,6 +15,17 @@ import pytest
 from include import settings
 
 
+def role_passwords() -> dict[str, str]:
+    """The platform roles' passwords as a deployment hands them to its workers (credentials.py):
+    a task process with another state folder (XIAOBEN_HOME) still logs in as its role."""
+    from include.warehouse import credentials, roles
+
+    return {
+        f"XIAOBEN_{role.removeprefix('xiaoben_').upper()}_PASSWORD": credentials.password(role)
+        for role in (roles.LOADER, roles.TRANSFORMER, roles.QUALITY, roles.QMO, roles.BI)
+    }
+
+
 def airflow_environment(home: Path, extra: dict | None = None) -> dict[str, str]:
     env = {
         k: v
@@ -28,6 +39,7 @@ def airflow_environment(home: Path, extra: dict | None = None) -> dict[str, str]
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR),
         "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
         "PYTHONPATH": str(settings.ROOT),
+        **role_passwords(),
         **(extra or {}),
     })  # fmt: skip
     return env

@@ -98,13 +98,14 @@ def test_schemas_are_exactly_the_layer_names(manifest):
     assert schemas == {"staging", "intermediate", "marts", "snapshots", "seeds"}
 
 
-def test_profile_environment_follows_the_warehouse_url():
+def test_profile_environment_follows_the_warehouse_url(monkeypatch):
+    """The URL's server and database, logging in as the transformer (issue 15) with its own
+    password whatever user the URL names."""
+    monkeypatch.setenv("XIAOBEN_TRANSFORMER_PASSWORD", "t@ns:former")
     env = dbt.dbt_env("postgresql://etl:s%40cret@db.campus:6543/dw?sslmode=require", base={})
     assert env["XIAOBEN_DBT_HOST"] == "db.campus"
     assert env["XIAOBEN_DBT_PORT"] == "6543"
-    assert env["XIAOBEN_DBT_USER"] == "etl"
-    assert env["XIAOBEN_DBT_PASSWORD"] == "s@cret"
+    assert env["XIAOBEN_DBT_USER"] == "xiaoben_transformer"
+    assert env["XIAOBEN_DBT_PASSWORD"] == "t@ns:former"
     assert env["XIAOBEN_DBT_DBNAME"] == "dw"
     assert env["XIAOBEN_DBT_SSLMODE"] == "require"
-    trust = dbt.dbt_env("postgresql://postgres@127.0.0.1:54329/xiaoben", base={})
-    assert trust["XIAOBEN_DBT_PASSWORD"] == ""

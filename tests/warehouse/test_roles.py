@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
-from include.warehouse import connection, credentials, roles
+from include.warehouse import connection, credentials, dbt, roles
 
 DEPT = roles.department_role("108")  # 设计创新学院: organises major_development, not finance
 OTHER_DEPT = roles.department_role("208")  # 财务处: manages finance
@@ -75,6 +76,41 @@ MATRIX = [
     (DEPT, f"select audit.record({AUDIT_PROBE})", False),
     (roles.LOADER, "select * from audit.events", False),
     (roles.TRANSFORMER, f"select audit.record({AUDIT_PROBE})", False),
+    # dbt as the transformer: its sources, nothing more of quality and corrections
+    (roles.TRANSFORMER, "select * from quality.holds", True),
+    (roles.TRANSFORMER, "select * from quality.check_results", True),
+    (roles.TRANSFORMER, "select * from corrections.overlay", True),
+    (roles.TRANSFORMER, "select * from quality.warnings", False),
+    (roles.TRANSFORMER, "select * from corrections.form_numbers", False),
+    (roles.TRANSFORMER, "insert into quality.holds (pull_id) values (0)", False),
+    (roles.TRANSFORMER, "create table quality.sec_t (x int)", False),
+    (roles.TRANSFORMER, "delete from quality.check_results", False),
+    (roles.TRANSFORMER, "insert into landing.run_log (subsystem) values ('x')", False),
+    (roles.TRANSFORMER, "create table landing.sec_t (x int)", False),
+    (roles.TRANSFORMER, "create table reports.sec_t (x int)", False),
+    (roles.TRANSFORMER, "delete from corrections.overlay", False),
+    (roles.TRANSFORMER, "select private.scope_marts('{}'::jsonb)", True),
+    # quality, reports, corrections and assessment tasks as the quality role
+    (roles.QUALITY, "create table marts.sec_q (x int)", False),
+    (roles.QUALITY, "delete from marts.dim_students", False),
+    (roles.QUALITY, "create table staging.sec_q (x int)", False),
+    (roles.QUALITY, "create table landing.sec_q (x int)", False),
+    (roles.QUALITY, "select private.scope_marts('{}'::jsonb)", False),
+    (roles.QUALITY, "create table reports.sec_q (x int); drop table reports.sec_q", True),
+    (roles.QUALITY, "select * from corrections.requests", True),
+    (roles.QUALITY, "update corrections.form_numbers set last_seq = last_seq", True),
+    (roles.QUALITY, "select * from assessment.facts", True),
+    (roles.QUALITY, "delete from assessment.facts where false", True),
+    (roles.QMO, "select * from corrections.requests", True),
+    (roles.QMO, "update corrections.form_numbers set last_seq = last_seq", False),
+    (roles.QMO, "select private.scope_marts('{}'::jsonb)", False),
+    (roles.BI, "create table reports.sec_b (x int)", False),
+    # departments: a mart only with its policy; nothing dbt made without a declared scope
+    (DEPT, "select * from marts.sec_unscoped", False),
+    (DEPT, "select * from marts.dim_calendar", True),
+    (DEPT, "select private.scope_marts('{}'::jsonb)", False),
+    (DEPT, "select * from corrections.requests", False),
+    (DEPT, "select * from reports.reports", False),
 ]
 
 
@@ -95,13 +131,19 @@ def scoped(warehouse_url):
                 " values ('data', %s, %s, 'warning', 'probe')",
                 [f"sec_{sid}", sid],
             )
-        conn.execute("select private.scope_marts()")  # what dbt's on-run-end does
+        conn.execute("drop table if exists marts.dim_calendar")
+        conn.execute("create table marts.dim_calendar (term_id text)")
     from include.warehouse.bootstrap import bootstrap
 
     bootstrap()  # grants again: the staging schema made above is now covered
+    with psycopg.connect(connection.role_url(roles.TRANSFORMER), autocommit=True) as conn:
+        conn.execute("drop table if exists marts.sec_unscoped")
+        conn.execute("create table marts.sec_unscoped (org_unit_code text)")
+        scopes = dbt.department_scopes()  # what dbt's on-run-end does, as dbt's role
+        conn.execute("select private.scope_marts(%s)", [Jsonb(scopes)])
     yield warehouse_url
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute("drop table marts.dim_students")
+        conn.execute("drop table marts.dim_students, marts.dim_calendar, marts.sec_unscoped")
         conn.execute("delete from quality.warnings where warning_key like 'sec_%'")
 
 
@@ -170,3 +212,67 @@ def test_tables_the_loader_creates_are_read_by_transformer_and_quality(scoped):
     finally:
         with psycopg.connect(connection.role_url(roles.LOADER), autocommit=True) as conn:
             conn.execute("drop table raw_academic.sec_loader_made")
+
+
+def _as_owner(rule: str, code: str) -> str:
+    """A mart's declared scope as the owner evaluates it for department `code`."""
+    import re
+
+    rule = rule.replace("private.my_department()", f"'{code}'")
+    return re.sub(
+        r"private\.my_subsystem\((\w+)\)",
+        rf"\1 in (select d.subsystem from private.subsystem_departments as d"
+        rf" where d.department_code = '{code}')",
+        rule,
+    )
+
+
+def test_dbt_builds_as_the_transformer_and_scopes_every_mart(campus):
+    """The campus warehouse was built by `dbt build` (dbt.run: as xiaoben_transformer). Every
+    mart is the transformer's; none is granted to departments without its row policy, unless
+    it is declared whole_school; one declared none is not granted at all."""
+    scopes = dbt.department_scopes()
+    marts = campus.query(
+        "select c.relname, pg_get_userbyid(c.relowner), c.relrowsecurity,"
+        " has_table_privilege(%s, c.oid, 'select') from pg_class as c"
+        " join pg_namespace as n on n.oid = c.relnamespace"
+        " where n.nspname = 'marts' and c.relkind in ('r', 'v')",
+        [roles.DEPARTMENTS],
+    )
+    assert {name for name, *_ in marts} == {t.removeprefix("marts.") for t in scopes}
+    for name, owner, rls, granted in marts:
+        scope = scopes[f"marts.{name}"]
+        assert owner == roles.TRANSFORMER, name
+        assert granted == (scope != "none"), f"marts.{name}: declared {scope!r}, granted {granted}"
+        assert rls or scope in ("whole_school", "none"), f"marts.{name}: granted without RLS"
+
+
+def test_a_department_sees_only_its_own_rows_in_every_scoped_mart(campus):
+    """Per scoped mart: the department with the most rows reads exactly the owner's count of
+    its rows (> 0), and so does every other department (its own count, possibly 0)."""
+    from include.registry import registry
+
+    codes = sorted(d.code for d in registry().departments.values() if d.code)
+    scoped = {t: r for t, r in dbt.department_scopes().items() if r not in ("whole_school", "none")}
+    expected: dict[str, dict[str, int]] = {}
+    for table, rule in scoped.items():
+        expected[table] = {
+            code: campus.query(f"select count(*) from {table} where {_as_owner(rule, code)}")[0][0]
+            for code in codes
+        }
+    empty = sorted(t for t, per in expected.items() if not any(per.values()))
+    # built from data the sandbox's two weeks do not have (no correction yet)
+    assert empty == ["marts.correction_history"], empty
+    seen: dict[str, dict[str, int]] = {t: {} for t in scoped}
+    for code in codes:
+        with psycopg.connect(
+            connection.role_url(roles.department_role(code), campus.db_url)
+        ) as conn:
+            for table in scoped:
+                seen[table][code] = conn.execute(f"select count(*) from {table}").fetchone()[0]
+    for table in scoped:
+        assert seen[table] == expected[table], table
+        if table not in empty:
+            assert max(seen[table].values()) > 0, table
+            total = campus.query(f"select count(*) from {table}")[0][0]
+            assert max(seen[table].values()) < total or len(codes) == 1, f"{table}: not scoped"

@@ -50,30 +50,52 @@ revoke all on all tables in schema private from public;
 grant execute on function private.my_department() to public;
 grant execute on function private.my_subsystem(text) to public;
 
--- Row-level security on the department-scoped marts (dbt rebuilds them: dbt_project.yml runs
--- this at the end of every build). Department roles see their own 院系/部门's rows only.
-create or replace function private.scope_marts() returns void
-language plpgsql security definer set search_path = pg_catalog as $$
+-- Row-level security on the marts (dbt rebuilds them: dbt_project.yml's on-run-end calls this
+-- with every mart's declared `department_scope`, config.meta in the mart's yml, the one home of
+-- the rule). `scopes` maps a table to a SQL condition over its own columns (a department role
+-- sees the rows where it holds), to 'whole_school' (reference tables and school-wide
+-- aggregates: every row), or to 'none' (not granted: a view, which cannot carry row-level
+-- security, over tables the departments read under their own policies). The policy is in place before the department group's grant, and no
+-- mart is granted to departments otherwise (no default privilege), so none is readable
+-- without its policy. SECURITY INVOKER: the caller is the transformer, the marts' owner.
+drop function if exists private.scope_marts();
+create or replace function private.scope_marts(scopes jsonb) returns void
+language plpgsql set search_path = pg_catalog as $$
 declare
     t record;
 begin
     for t in
-        select c.table_schema || '.' || c.table_name as tbl, c.column_name as col
-        from information_schema.columns as c
-        where (c.table_schema, c.table_name, c.column_name) in (
-            ('marts', 'dim_students', 'org_unit_code'),
-            ('marts', 'dim_staff', 'org_unit_code')
-        )
+        select s.key as tbl, s.value #>> '{}' as rule
+        from jsonb_each(scopes) as s
+        where to_regclass(s.key) is not null
     loop
-        execute format('alter table %s enable row level security', t.tbl);
-        execute format('drop policy if exists whole_school on %s', t.tbl);
-        execute format('create policy whole_school on %s for select to xiaoben_bi, xiaoben_qmo,'
-            ' xiaoben_quality, xiaoben_transformer using (true)', t.tbl);
-        execute format('drop policy if exists own_department on %s', t.tbl);
-        execute format('create policy own_department on %s for select to xiaoben_departments'
-            ' using (%I = private.my_department())', t.tbl, t.col);
+        if t.rule = 'none' then
+            execute format('revoke all on %s from xiaoben_departments', t.tbl);
+            continue;
+        end if;
+        if t.rule <> 'whole_school' and (
+            select c.relkind <> 'r' from pg_class as c where c.oid = t.tbl::regclass
+        ) then
+            raise exception '%: department_scope needs a table (a view cannot carry row-level'
+                ' security): declare none or whole_school, or materialize it as a table', t.tbl;
+        end if;
+        if t.rule <> 'whole_school' then
+            execute format('alter table %s enable row level security', t.tbl);
+            execute format('drop policy if exists whole_school on %s', t.tbl);
+            execute format('create policy whole_school on %s for select to xiaoben_bi,'
+                ' xiaoben_qmo, xiaoben_quality, xiaoben_transformer using (true)', t.tbl);
+            execute format('drop policy if exists own_department on %s', t.tbl);
+            begin
+                execute format('create policy own_department on %s for select'
+                    ' to xiaoben_departments using (%s)', t.tbl, t.rule);
+            exception when undefined_table then  -- a partial build (dbt -s) without the mart
+                raise notice '%: not granted to departments yet (%)', t.tbl, sqlerrm;
+                execute format('revoke all on %s from xiaoben_departments', t.tbl);
+                continue;  -- its rule reads a mart not built yet: the next build grants it
+            end;
+        end if;
         execute format('grant select on %s to xiaoben_departments', t.tbl);
     end loop;
 end
 $$;
-revoke all on function private.scope_marts() from public;
+revoke all on function private.scope_marts(jsonb) from public;
