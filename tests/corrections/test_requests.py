@@ -208,8 +208,11 @@ def pdf_text(path: str) -> str:
 
 def test_annex1_form_carries_every_field(landed, monkeypatch, tmp_path):
     from include.corrections import form
+    from include.warehouse import credentials, roles
 
     monkeypatch.setenv("XIAOBEN_DATABASE_URL", landed)
+    # the form goes to a state folder of its own; the quality role's login stays the session's
+    monkeypatch.setenv("XIAOBEN_QUALITY_PASSWORD", credentials.password(roles.QUALITY))
     monkeypatch.setenv("XIAOBEN_HOME", str(tmp_path))
     rid = query(landed, "select request_id from corrections.requests where status = 'verified' "
                 "order by request_id limit 1")[0][0]  # fmt: skip
